@@ -1,0 +1,331 @@
+package oneml.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
+ * naming each tensor's dtype, shape and byte range, then the raw little-endian data.
+ *
+ * <p>Everything read is checked before it is trusted (header bounds, offsets inside the file, known
+ * dtypes, byte counts matching shapes), so a corrupt or truncated file is a {@link BadFileException}
+ * instead of a crash or an attempt to allocate gigabytes. Floating tensors are widened to float32 in
+ * Java: libtorch on CPU is slow in half precision and BF16 arrays crash the JVM through DJL.
+ */
+public final class SafeTensors {
+    /** Real headers are kilobytes; anything near this is corruption, not a model. */
+    static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+
+    private SafeTensors() {}
+
+    /** One entry of a header, already validated against the file. */
+    public record Entry(String name, StorageType type, long[] shape, long begin, long end) {
+        public long elementCount() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /** A parsed, validated header: tensor entries in file order, the metadata, and where data starts. */
+    public record Header(Path file, Map<String, Entry> entries, Map<String, String> metadata, long dataStart) {}
+
+    public static Header readHeader(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return readHeader(file, ch);
+        } catch (IOException e) {
+            throw new BadFileException(file, "cannot read safetensors file (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static Header readHeader(Path file, FileChannel ch) throws IOException {
+        long size = ch.size();
+        if (size < 8) {
+            throw new BadFileException(file, "not a safetensors file: " + size + " bytes, shorter than the 8-byte header length");
+        }
+        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, lenBuf, 0);
+        long headerLen = lenBuf.flip().getLong();
+        if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
+            throw new BadFileException(file, "corrupt safetensors header length " + headerLen
+                    + " (file is " + size + " bytes); the file is truncated or not safetensors");
+        }
+        ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
+        readFully(ch, headerBuf, 8);
+        String json = new String(headerBuf.array(), StandardCharsets.UTF_8);
+        JsonObject root;
+        try {
+            JsonElement parsed = JsonParser.parseString(json);
+            if (!parsed.isJsonObject()) {
+                throw new BadFileException(file, "safetensors header is not a JSON object");
+            }
+            root = parsed.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new BadFileException(file, "safetensors header is not valid JSON (" + e.getMessage() + ")", e);
+        }
+        long dataStart = 8 + headerLen;
+        long dataLen = size - dataStart;
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> e : root.entrySet()) {
+            if (e.getKey().equals("__metadata__")) {
+                if (e.getValue().isJsonObject()) {
+                    e.getValue().getAsJsonObject().entrySet()
+                            .forEach(m -> metadata.put(m.getKey(), m.getValue().isJsonPrimitive() ? m.getValue().getAsString() : m.getValue().toString()));
+                }
+                continue;
+            }
+            entries.put(e.getKey(), parseEntry(file, e.getKey(), e.getValue(), dataLen));
+        }
+        return new Header(file, entries, metadata, dataStart);
+    }
+
+    private static Entry parseEntry(Path file, String name, JsonElement value, long dataLen) {
+        try {
+            JsonObject o = value.getAsJsonObject();
+            String dtypeName = o.get("dtype").getAsString();
+            StorageType type = StorageType.fromHeader(dtypeName);
+            if (type == null) {
+                throw new BadFileException(file, "tensor '" + name + "' has unsupported dtype " + dtypeName
+                        + " (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
+            }
+            var shapeJson = o.getAsJsonArray("shape");
+            long[] shape = new long[shapeJson.size()];
+            long count = 1;
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = shapeJson.get(i).getAsLong();
+                if (shape[i] < 0) {
+                    throw new BadFileException(file, "tensor '" + name + "' has a negative dimension in shape " + shapeJson);
+                }
+                count = Math.multiplyExact(count, shape[i]);
+            }
+            var offsets = o.getAsJsonArray("data_offsets");
+            if (offsets == null || offsets.size() != 2) {
+                throw new BadFileException(file, "tensor '" + name + "' needs data_offsets [begin, end]");
+            }
+            long begin = offsets.get(0).getAsLong();
+            long end = offsets.get(1).getAsLong();
+            if (begin < 0 || end < begin || end > dataLen) {
+                throw new BadFileException(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end
+                        + "] outside the " + dataLen + " data bytes; the file is truncated or corrupt");
+            }
+            long expected = Math.multiplyExact(count, type.bytes());
+            if (end - begin != expected) {
+                throw new BadFileException(file, "tensor '" + name + "' has shape " + shapeJson + " of " + type
+                        + " (" + expected + " bytes) but its data_offsets span " + (end - begin) + " bytes");
+            }
+            return new Entry(name, type, shape, begin, end);
+        } catch (BadFileException e) {
+            throw e;
+        } catch (RuntimeException e) { // missing fields, wrong JSON types, overflow
+            throw new BadFileException(file, "tensor '" + name + "' has a malformed header entry " + value
+                    + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+        }
+    }
+
+    /** Reads every tensor; floating types become FLOAT32, integers INT64/INT32/INT8/UINT8, BOOL stays BOOL. */
+    public static Map<String, NDArray> read(Path file, NDManager manager) {
+        Header header = readHeader(file);
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            for (Entry e : header.entries().values()) {
+                out.put(e.name(), readTensor(header, ch, e, manager));
+            }
+        } catch (IOException ex) {
+            out.values().forEach(NDArray::close);
+            throw new BadFileException(file, "cannot read tensor data (" + ex.getMessage() + ")", ex);
+        } catch (RuntimeException ex) {
+            out.values().forEach(NDArray::close);
+            throw ex;
+        }
+        return out;
+    }
+
+    private static NDArray readTensor(Header header, FileChannel ch, Entry e, NDManager manager) throws IOException {
+        long bytes = e.end() - e.begin();
+        if (bytes > Integer.MAX_VALUE - 16) {
+            throw new BadFileException(header.file(), "tensor '" + e.name() + "' is " + bytes
+                    + " bytes; tensors over 2 GB are not supported, shard the checkpoint");
+        }
+        ByteBuffer raw = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, raw, header.dataStart() + e.begin());
+        raw.flip();
+        Shape shape = new Shape(e.shape());
+        int n = Math.toIntExact(e.elementCount());
+        switch (e.type()) {
+            case F32: {
+                float[] v = new float[n];
+                raw.asFloatBuffer().get(v);
+                return manager.create(v, shape);
+            }
+            case F64: {
+                double[] d = new double[n];
+                raw.asDoubleBuffer().get(d);
+                float[] v = new float[n];
+                for (int i = 0; i < n; i++) {
+                    v[i] = (float) d[i];
+                }
+                return manager.create(v, shape);
+            }
+            case F16: case BF16: {
+                float[] v = new float[n];
+                var sb = raw.asShortBuffer();
+                boolean bf = e.type() == StorageType.BF16;
+                for (int i = 0; i < n; i++) {
+                    short s = sb.get(i);
+                    v[i] = bf ? HalfFloats.bf16ToFloat(s) : HalfFloats.f16ToFloat(s);
+                }
+                return manager.create(v, shape);
+            }
+            case I64: {
+                long[] v = new long[n];
+                raw.asLongBuffer().get(v);
+                return manager.create(v, shape);
+            }
+            case I32: {
+                int[] v = new int[n];
+                raw.asIntBuffer().get(v);
+                return manager.create(v, shape);
+            }
+            case I16: {
+                int[] v = new int[n];
+                var sb = raw.asShortBuffer();
+                for (int i = 0; i < n; i++) {
+                    v[i] = sb.get(i);
+                }
+                return manager.create(v, shape);
+            }
+            case I8: {
+                byte[] v = new byte[n];
+                raw.get(v);
+                return manager.create(ByteBuffer.wrap(v), shape, DataType.INT8);
+            }
+            case U8: {
+                byte[] v = new byte[n];
+                raw.get(v);
+                return manager.create(ByteBuffer.wrap(v), shape, DataType.UINT8);
+            }
+            case BOOL: {
+                byte[] v = new byte[n];
+                raw.get(v);
+                return manager.create(ByteBuffer.wrap(v), shape, DataType.BOOLEAN);
+            }
+            default:
+                throw new IllegalStateException("unhandled " + e.type());
+        }
+    }
+
+    /**
+     * Writes tensors atomically (a temporary file beside the target, then a rename), storing floating
+     * arrays as {@code floatType} (F32, F16 or BF16) and integer arrays in their own width.
+     * Keys are written in sorted order, as the Python library does.
+     */
+    public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata, StorageType floatType) {
+        if (floatType != StorageType.F32 && floatType != StorageType.F16 && floatType != StorageType.BF16) {
+            throw new IllegalArgumentException("floatType must be F32, F16 or BF16, not " + floatType);
+        }
+        Map<String, NDArray> sorted = new TreeMap<>(tensors);
+        List<byte[]> blobs = new ArrayList<>();
+        Map<String, Object> header = new LinkedHashMap<>();
+        if (metadata != null && !metadata.isEmpty()) {
+            header.put("__metadata__", new TreeMap<>(metadata));
+        }
+        long offset = 0;
+        for (var e : sorted.entrySet()) {
+            NDArray a = e.getValue();
+            StorageType type = storageTypeFor(a.getDataType(), floatType, e.getKey());
+            byte[] blob = encode(a, type);
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("dtype", type.name());
+            entry.put("shape", a.getShape().getShape());
+            entry.put("data_offsets", new long[] {offset, offset + blob.length});
+            header.put(e.getKey(), entry);
+            offset += blob.length;
+            blobs.add(blob);
+        }
+        byte[] headerBytes = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
+        int pad = (8 - (headerBytes.length % 8)) % 8; // keeps data 8-byte aligned, as the reference writer does
+        byte[] padded = new byte[headerBytes.length + pad];
+        System.arraycopy(headerBytes, 0, padded, 0, headerBytes.length);
+        for (int i = headerBytes.length; i < padded.length; i++) {
+            padded[i] = ' ';
+        }
+        AtomicFiles.write(file, out -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded.length);
+            out.write(len.array());
+            out.write(padded);
+            for (byte[] b : blobs) {
+                out.write(b);
+            }
+        });
+    }
+
+    private static StorageType storageTypeFor(DataType dt, StorageType floatType, String name) {
+        switch (dt) {
+            case FLOAT32: case FLOAT64: case FLOAT16: case BFLOAT16: return floatType;
+            case INT64: return StorageType.I64;
+            case INT32: return StorageType.I32;
+            case INT8: return StorageType.I8;
+            case UINT8: return StorageType.U8;
+            case BOOLEAN: return StorageType.BOOL;
+            default: throw new IllegalArgumentException("tensor '" + name + "' has type " + dt + ", which safetensors writing does not support");
+        }
+    }
+
+    private static byte[] encode(NDArray a, StorageType type) {
+        long n = a.size();
+        ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(n * type.bytes())).order(ByteOrder.LITTLE_ENDIAN);
+        switch (type) {
+            case F32: for (float f : a.toType(DataType.FLOAT32, false).toFloatArray()) buf.putFloat(f); break;
+            case F16: for (float f : a.toType(DataType.FLOAT32, false).toFloatArray()) buf.putShort(HalfFloats.floatToF16(f)); break;
+            case BF16: for (float f : a.toType(DataType.FLOAT32, false).toFloatArray()) buf.putShort(HalfFloats.floatToBf16(f)); break;
+            case I64: for (long v : a.toLongArray()) buf.putLong(v); break;
+            case I32: for (int v : a.toIntArray()) buf.putInt(v); break;
+            case I8: case U8: case BOOL: buf.put(a.toByteArray()); break;
+            default: throw new IllegalStateException("unhandled " + type);
+        }
+        return buf.array();
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+        long pos = position;
+        while (buf.hasRemaining()) {
+            int r = ch.read(buf, pos);
+            if (r < 0) {
+                throw new IOException("unexpected end of file at byte " + pos);
+            }
+            pos += r;
+        }
+    }
+
+    /** Lists tensor names of a file without reading data (cheap: used for error messages and sharding). */
+    public static List<String> names(Path file) {
+        return new ArrayList<>(readHeader(file).entries().keySet());
+    }
+
+    static boolean exists(Path file) {
+        return Files.isRegularFile(file);
+    }
+}

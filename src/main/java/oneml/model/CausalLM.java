@@ -1,0 +1,232 @@
+package oneml.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * A decoder-only language model over DJL arrays: token embeddings, a stack of transformer blocks, a final
+ * norm and a head. Subclasses ({@link Llama}, {@link Gpt2}) each read top to bottom in one file.
+ *
+ * <p>Two maps describe the model. {@link #stateDict()} holds every weight under its Hugging Face name
+ * (frozen unless someone asks for gradients: full fine-tuning does). {@link #linears()} maps each module
+ * path to whatever currently computes that projection, which is how PEFT methods wrap layers.
+ */
+public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gpt2 {
+    protected final ModelConfig config;
+    protected final NDManager manager;
+    private final Map<String, NDArray> stateDict;
+    private final Map<String, LinearLayer> linears = new LinkedHashMap<>();
+    private final List<String> moduleNames = new ArrayList<>();
+    private ForwardHooks hooks = ForwardHooks.NONE;
+
+    protected CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict) {
+        this.config = config;
+        this.manager = manager;
+        this.stateDict = stateDict;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The long-lived manager that owns the weights; per-step work should use a sub-manager of it. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** Every weight by its Hugging Face state-dict name, in the layout of {@link #save}'s file for Llama. */
+    public Map<String, NDArray> stateDict() {
+        return Collections.unmodifiableMap(stateDict);
+    }
+
+    /** Module path to the layer that computes it now (the base {@link Linear} or a PEFT wrapper). */
+    public Map<String, LinearLayer> linears() {
+        return Collections.unmodifiableMap(linears);
+    }
+
+    /** Every module path of the model, in forward order (embeddings, blocks and their parts, norm, head). */
+    public List<String> moduleNames() {
+        return Collections.unmodifiableList(moduleNames);
+    }
+
+    public LinearLayer linear(String path) {
+        LinearLayer layer = linears.get(path);
+        if (layer == null) {
+            throw new IllegalArgumentException("no linear module '" + path + "'; linear modules are " + linears.keySet());
+        }
+        return layer;
+    }
+
+    /** Swaps the layer at {@code path} for {@code wrap(current)}; how LoRA and friends attach. */
+    public void replaceLinear(String path, UnaryOperator<LinearLayer> wrap) {
+        LinearLayer current = linear(path);
+        LinearLayer next = wrap.apply(current);
+        if (next.inFeatures() != current.inFeatures() || next.outFeatures() != current.outFeatures()) {
+            throw new IllegalArgumentException(path + ": replacement changes the shape of the projection");
+        }
+        linears.put(path, next);
+    }
+
+    /** Installs hooks that add prefixes or adapters around blocks (PEFT methods that are not weight wrappers). */
+    public void setHooks(ForwardHooks hooks) {
+        this.hooks = hooks == null ? ForwardHooks.NONE : hooks;
+    }
+
+    public ForwardHooks hooks() {
+        return hooks;
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (NDArray a : stateDict.values()) {
+            n += a.size();
+        }
+        return n;
+    }
+
+    protected void registerModule(String path) {
+        moduleNames.add(path);
+    }
+
+    protected Linear registerLinear(String path, boolean bias) {
+        NDArray w = weight(path + ".weight");
+        NDArray b = bias ? weight(path + ".bias") : null;
+        Linear linear = new Linear(path, w, b);
+        linears.put(path, linear);
+        moduleNames.add(path);
+        return linear;
+    }
+
+    protected NDArray weight(String name) {
+        NDArray a = stateDict.get(name);
+        if (a == null) {
+            throw new IllegalArgumentException("checkpoint lacks weight '" + name + "'");
+        }
+        return a;
+    }
+
+    // ---- forward ------------------------------------------------------------------------------------
+
+    /** Logits [B, T, vocab] for token ids [B, T] (int64); the result lives in the ids' manager. */
+    public NDArray forward(NDArray inputIds) {
+        return forward(inputIds, null);
+    }
+
+    /** As {@link #forward(NDArray)}, continuing from (and extending) a cache of earlier positions. */
+    public NDArray forward(NDArray inputIds, KvCache cache) {
+        int offset = cache == null ? 0 : cache.length();
+        NDArray h = embed(inputIds, offset);
+        for (int i = 0; i < config.numLayers(); i++) {
+            h = block(i, h, offset, cache);
+        }
+        if (cache != null) {
+            cache.advance((int) inputIds.getShape().get(1));
+        }
+        return head(h);
+    }
+
+    /** Token (and for GPT-2 position) embeddings, [B, T] ids to [B, T, hidden]. */
+    public abstract NDArray embed(NDArray inputIds, int positionOffset);
+
+    /** Transformer block {@code layer}; {@code positionOffset} is the position of the first token of h. */
+    public abstract NDArray block(int layer, NDArray h, int positionOffset, KvCache cache);
+
+    /** Final norm and the vocabulary projection, [B, T, hidden] to [B, T, vocab]. */
+    public abstract NDArray head(NDArray h);
+
+    /**
+     * Scaled dot-product attention with a causal mask. q [B, H, T, D]; k, v [B, KV, S, D] where the last T
+     * of the S key positions are the queries' own; KV heads are shared by H / KV query heads each.
+     * Keys that precede the sequence (prefix-tuning's virtual tokens) are visible to every query.
+     */
+    protected NDArray attend(NDArray q, NDArray k, NDArray v) {
+        long b = q.getShape().get(0);
+        long heads = q.getShape().get(1);
+        long t = q.getShape().get(2);
+        long d = q.getShape().get(3);
+        long kvHeads = k.getShape().get(1);
+        long s = k.getShape().get(2);
+        if (kvHeads != heads) {
+            long group = heads / kvHeads;
+            k = k.expandDims(2).broadcast(b, kvHeads, group, s, d).reshape(b, heads, s, d);
+            v = v.expandDims(2).broadcast(b, kvHeads, group, s, d).reshape(b, heads, s, d);
+        }
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).muli(1.0 / Math.sqrt(d));
+        if (t > 1) {
+            scores = scores.add(causalMask(q.getManager(), t, s));
+        }
+        return scores.softmax(-1).matMul(v);
+    }
+
+    /** [T, S] additive mask: query i (at key position S - T + i) sees keys 0 .. S - T + i. */
+    static NDArray causalMask(NDManager manager, long t, long s) {
+        float[] mask = new float[(int) (t * s)];
+        long shift = s - t;
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < s; j++) {
+                mask[(int) (i * s + j)] = j <= shift + i ? 0f : -1e9f;
+            }
+        }
+        return manager.create(mask, new Shape(t, s));
+    }
+
+    // ---- loss ---------------------------------------------------------------------------------------
+
+    /** Label value that the loss ignores (prompt tokens, padding), as in Hugging Face. */
+    public static final long IGNORE = -100;
+
+    /**
+     * Mean causal-LM cross-entropy: logits at position i predict labels at i + 1; labels equal to
+     * {@link #IGNORE} do not count. Returns a scalar in the logits' manager.
+     */
+    public static NDArray causalLmLoss(NDArray logits, NDArray labels) {
+        long t = logits.getShape().get(1);
+        NDArray shiftLogits = logits.get(new NDIndex(":, :{}", t - 1));
+        NDArray shiftLabels = labels.get(new NDIndex(":, 1:"));
+        NDArray valid = shiftLabels.neq(IGNORE);
+        NDArray safeLabels = shiftLabels.mul(valid.toType(DataType.INT64, false)); // -100 -> 0, then masked out
+        NDArray logProbs = shiftLogits.logSoftmax(-1);
+        NDArray picked = logProbs.gather(safeLabels.expandDims(-1), -1).squeeze(-1);
+        NDArray mask = valid.toType(DataType.FLOAT32, false);
+        NDArray count = mask.sum().maximum(1f);
+        return picked.mul(mask).sum().neg().div(count);
+    }
+
+    // ---- lifecycle ----------------------------------------------------------------------------------
+
+    /** Writes config.json and model.safetensors (float32, or F16 / BF16 on request) in Hugging Face layout. */
+    public void save(Path dir) {
+        Checkpoints.save(this, dir, oneml.io.StorageType.F32);
+    }
+
+    /** The state dict as it is laid out on disk (GPT-2 transposes Conv1D weights back to [in, out]). */
+    protected Map<String, NDArray> diskStateDict(NDManager scratch) {
+        return new LinkedHashMap<>(stateDict);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + " " + config + ", " + String.format("%,d", parameterCount()) + " parameters";
+    }
+
+    static NDArray concatLast(NDArray a, NDArray b) {
+        return NDArrays.concat(new NDList(a, b), -1);
+    }
+}

@@ -1,0 +1,140 @@
+package oneml.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import java.util.Map;
+
+/**
+ * The Llama family (also Mistral, Qwen2, SmolLM): RMSNorm, rotary position embeddings with the
+ * rotate-half convention, grouped-query attention and a SwiGLU MLP. Module names follow Hugging Face:
+ * {@code model.layers.N.self_attn.q_proj} and so on.
+ */
+public final class Llama extends CausalLM {
+    private final NDArray embedTokens;
+    private final NDArray finalNorm;
+    private final NDArray lmHead;
+    private final NDArray[] inputNorms;
+    private final NDArray[] postAttentionNorms;
+    private final String[] prefixes;
+    private final float[] inverseFrequencies;
+
+    Llama(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict) {
+        super(config, manager, stateDict);
+        embedTokens = weight("model.embed_tokens.weight");
+        registerModule("model.embed_tokens");
+        int layers = config.numLayers();
+        inputNorms = new NDArray[layers];
+        postAttentionNorms = new NDArray[layers];
+        prefixes = new String[layers];
+        for (int i = 0; i < layers; i++) {
+            String p = "model.layers." + i;
+            prefixes[i] = p;
+            inputNorms[i] = weight(p + ".input_layernorm.weight");
+            registerModule(p + ".input_layernorm");
+            registerLinear(p + ".self_attn.q_proj", config.qkvBias());
+            registerLinear(p + ".self_attn.k_proj", config.qkvBias());
+            registerLinear(p + ".self_attn.v_proj", config.qkvBias());
+            registerLinear(p + ".self_attn.o_proj", config.outputBias());
+            postAttentionNorms[i] = weight(p + ".post_attention_layernorm.weight");
+            registerModule(p + ".post_attention_layernorm");
+            registerLinear(p + ".mlp.gate_proj", false);
+            registerLinear(p + ".mlp.up_proj", false);
+            registerLinear(p + ".mlp.down_proj", false);
+        }
+        finalNorm = weight("model.norm.weight");
+        registerModule("model.norm");
+        if (config.tieWordEmbeddings()) {
+            lmHead = embedTokens;
+        } else {
+            lmHead = weight("lm_head.weight");
+        }
+        registerModule("lm_head");
+        int half = config.headDim() / 2;
+        inverseFrequencies = new float[half];
+        for (int i = 0; i < half; i++) {
+            inverseFrequencies[i] = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.headDim()));
+        }
+    }
+
+    @Override
+    public NDArray embed(NDArray inputIds, int positionOffset) {
+        NDArray h = Embedding.embedding(inputIds, embedTokens, SparseFormat.DENSE).singletonOrThrow();
+        return hooks().inputEmbeddings(h);
+    }
+
+    @Override
+    public NDArray block(int layer, NDArray h, int positionOffset, KvCache cache) {
+        String p = prefixes[layer];
+        long b = h.getShape().get(0);
+        long t = h.getShape().get(1);
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int d = config.headDim();
+
+        NDArray x = rmsNorm(h, inputNorms[layer]);
+        NDArray q = linear(p + ".self_attn.q_proj").forward(x).reshape(b, t, heads, d).transpose(0, 2, 1, 3);
+        NDArray k = linear(p + ".self_attn.k_proj").forward(x).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
+        NDArray v = linear(p + ".self_attn.v_proj").forward(x).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
+        NDList cosSin = rotaryTables(h.getManager(), positionOffset, t);
+        q = rotate(q, cosSin.get(0), cosSin.get(1));
+        k = rotate(k, cosSin.get(0), cosSin.get(1));
+        if (cache != null) {
+            NDList kv = cache.append(layer, k, v);
+            k = kv.get(0);
+            v = kv.get(1);
+        }
+        NDArray attention = attend(q, k, v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
+        NDArray attnOut = hooks().afterAttention(layer, linear(p + ".self_attn.o_proj").forward(attention));
+        h = h.add(attnOut);
+
+        NDArray y = rmsNorm(h, postAttentionNorms[layer]);
+        NDArray gate = Activation.swish(linear(p + ".mlp.gate_proj").forward(y), 1f);
+        NDArray mlp = linear(p + ".mlp.down_proj").forward(gate.mul(linear(p + ".mlp.up_proj").forward(y)));
+        return h.add(hooks().afterMlp(layer, mlp));
+    }
+
+    @Override
+    public NDArray head(NDArray h) {
+        return ai.djl.nn.core.Linear.linear(rmsNorm(h, finalNorm), lmHead).singletonOrThrow();
+    }
+
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray variance = x.square().mean(new int[] {-1}, true);
+        return x.mul(variance.add(config.normEps()).sqrt().pow(-1)).mul(weight);
+    }
+
+    /** cos and sin tables [T, D] for positions offset .. offset + T - 1 (frequencies repeated twice). */
+    private NDList rotaryTables(NDManager manager, int offset, long t) {
+        int d = config.headDim();
+        int half = d / 2;
+        float[] cos = new float[(int) t * d];
+        float[] sin = new float[(int) t * d];
+        for (int pos = 0; pos < t; pos++) {
+            for (int i = 0; i < half; i++) {
+                double angle = (double) (offset + pos) * inverseFrequencies[i];
+                float c = (float) Math.cos(angle);
+                float s = (float) Math.sin(angle);
+                cos[pos * d + i] = c;
+                cos[pos * d + i + half] = c;
+                sin[pos * d + i] = s;
+                sin[pos * d + i + half] = s;
+            }
+        }
+        return new NDList(manager.create(cos, new Shape(t, d)), manager.create(sin, new Shape(t, d)));
+    }
+
+    /** x * cos + rotate_half(x) * sin, where rotate_half(x) = [-x2, x1]. */
+    private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+        long half = x.getShape().get(3) / 2;
+        NDArray x1 = x.get(new NDIndex("..., :{}", half));
+        NDArray x2 = x.get(new NDIndex("..., {}:", half));
+        NDArray rotated = concatLast(x2.neg(), x1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+}

@@ -1,0 +1,25 @@
+package oneml.model;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import oneml.io.StorageType;
+
+/** Entry points for getting a model: load a Hugging Face folder, or build a fresh one from a config. */
+public final class Models {
+    private Models() {}
+
+    /** Loads config.json + model.safetensors (or shards) from a local folder; weights become float32. */
+    public static CausalLM load(Path dir) {
+        return Checkpoints.load(dir, Engines.rootManager());
+    }
+
+    /** A randomly initialised model of the given shape (seeded), for pretraining and benchmarks. */
+    public static CausalLM random(ModelConfig config, long seed) {
+        return Checkpoints.initialise(config, seed, Engines.rootManager());
+    }
+
+    /** Saves in Hugging Face layout with weights stored as F32, F16 or BF16. */
+    public static void save(CausalLM model, Path dir, StorageType type) {
+        Checkpoints.save(model, dir, type);
+    }
+}
