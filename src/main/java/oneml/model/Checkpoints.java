@@ -22,10 +22,10 @@ import oneml.io.SafeTensors;
 import oneml.io.StorageType;
 
 /** Loads and saves models in the Hugging Face folder layout, and builds freshly initialised ones. */
-final class Checkpoints {
+public final class Checkpoints {
     private Checkpoints() {}
 
-    static CausalLM load(Path dir, NDManager parent) {
+    public static CausalLM load(Path dir, NDManager parent) {
         if (!Files.isDirectory(dir)) {
             throw new BadFileException(dir, "not a model folder (expected config.json and model.safetensors inside)");
         }
@@ -131,7 +131,7 @@ final class Checkpoints {
     }
 
     /** Every weight of a model with this config, by its name, with the shape held in memory ([out, in]). */
-    static Map<String, Shape> expectedShapes(ModelConfig c) {
+    public static Map<String, Shape> expectedShapes(ModelConfig c) {
         Map<String, Shape> m = new LinkedHashMap<>();
         long h = c.hiddenSize();
         if (c.family() == ModelConfig.Family.GPT2) {
@@ -187,7 +187,7 @@ final class Checkpoints {
     }
 
     /** A model with GPT-style initialisation: N(0, 0.02) matrices, unit norms, zero biases; seeded. */
-    static CausalLM initialise(ModelConfig config, long seed, NDManager parent) {
+    public static CausalLM initialise(ModelConfig config, long seed, NDManager parent) {
         NDManager manager = parent.newSubManager();
         Random random = new Random(seed);
         Map<String, NDArray> state = new LinkedHashMap<>();
@@ -212,7 +212,7 @@ final class Checkpoints {
         return config.family() == ModelConfig.Family.GPT2 ? new Gpt2(config, manager, state) : new Llama(config, manager, state);
     }
 
-    static void save(CausalLM model, Path dir, StorageType type) {
+    public static void save(CausalLM model, Path dir, StorageType type) {
         try (NDManager scratch = model.manager().newSubManager()) {
             Map<String, NDArray> disk = model.diskStateDict(scratch);
             SafeTensors.write(dir.resolve("model.safetensors"), disk, Map.of("format", "pt"), type);

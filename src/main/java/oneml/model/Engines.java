@@ -21,6 +21,15 @@ public final class Engines {
         return root;
     }
 
+    /**
+     * Turns off autograd recording in the calling thread. libtorch's grad mode is per thread and threads
+     * other than the one that started the engine (a notebook kernel's, say) begin with it on.
+     */
+    public static void noGradInThisThread() {
+        rootManager();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+    }
+
     /** Seeds libtorch's generator (dropout masks); Java-side randomness takes its own seeds. */
     public static void seed(long seed) {
         rootManager();

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.Map;
+import oneml.Models;
 import oneml.TestPaths;
 import oneml.io.SafeTensors;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,8 +1,11 @@
-package oneml.model;
+package oneml;
 
-import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import oneml.io.StorageType;
+import oneml.model.CausalLM;
+import oneml.model.Checkpoints;
+import oneml.model.Engines;
+import oneml.model.ModelConfig;
 
 /** Entry points for getting a model: load a Hugging Face folder, or build a fresh one from a config. */
 public final class Models {

@@ -1,0 +1,251 @@
+package oneml.peft;
+
+import ai.djl.ndarray.NDArray;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import oneml.PeftConfig;
+import oneml.model.CausalLM;
+import oneml.model.TrainableModel;
+
+/**
+ * A frozen base model with named adapters on it, one of them active: PEFT's PeftModel. Only the active
+ * adapter's arrays train; the base never changes unless an adapter is merged into it.
+ */
+public final class PeftModel implements TrainableModel, AutoCloseable {
+    public static final String DEFAULT = "default";
+
+    private final CausalLM base;
+    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
+    private String active;
+    private boolean disabled;
+    private String baseModelName = "oneml/base";
+
+    private PeftModel(CausalLM base) {
+        this.base = base;
+    }
+
+    public static PeftModel create(CausalLM base, PeftConfig config, String adapterName, long seed) {
+        PeftModel model = new PeftModel(base);
+        model.addAdapter(adapterName, config, seed);
+        model.setAdapter(adapterName);
+        return model;
+    }
+
+    /** Loads an adapter folder written by oneml or by Python PEFT onto {@code base}. */
+    public static PeftModel load(CausalLM base, Path dir) {
+        PeftModel model = new PeftModel(base);
+        model.loadAdapter(dir, DEFAULT);
+        model.setAdapter(DEFAULT);
+        return model;
+    }
+
+    /** Attaches another adapter (inactive until {@link #setAdapter}). */
+    public PeftModel addAdapter(String name, PeftConfig config, long seed) {
+        if (adapters.containsKey(name)) {
+            throw new IllegalArgumentException("an adapter named '" + name + "' exists already; adapters: " + adapters.keySet());
+        }
+        Adapter adapter = Methods.attach(base, name, config, seed);
+        adapter.setEnabled(false);
+        adapters.put(name, adapter);
+        return this;
+    }
+
+    public PeftModel addAdapter(String name, PeftConfig config) {
+        return addAdapter(name, config, 42 + adapters.size());
+    }
+
+    /** Loads a PEFT adapter folder under {@code name}; the weights must match the config's targets exactly. */
+    public PeftModel loadAdapter(Path dir, String name) {
+        var json = AdapterFiles.readConfig(dir);
+        PeftConfig config;
+        try {
+            config = Methods.configFromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new oneml.io.BadFileException(dir.resolve(AdapterFiles.CONFIG), e.getMessage(), e);
+        }
+        addAdapter(name, config, 0);
+        try {
+            AdapterFiles.readWeightsInto(dir, adapters.get(name), name);
+        } catch (RuntimeException e) {
+            adapters.remove(name).remove();
+            throw e;
+        }
+        if (json.has("base_model_name_or_path") && !json.get("base_model_name_or_path").isJsonNull()) {
+            baseModelName = json.get("base_model_name_or_path").getAsString();
+        }
+        return this;
+    }
+
+    /** Makes {@code name} the adapter that runs and trains; the others stay attached but silent. */
+    public PeftModel setAdapter(String name) {
+        if (!adapters.containsKey(name)) {
+            throw new IllegalArgumentException("no adapter named '" + name + "'; adapters: " + adapters.keySet());
+        }
+        active = name;
+        refreshEnabled();
+        return this;
+    }
+
+    public String activeAdapter() {
+        return active;
+    }
+
+    public List<String> adapterNames() {
+        return new ArrayList<>(adapters.keySet());
+    }
+
+    public Adapter adapter(String name) {
+        Adapter a = adapters.get(name);
+        if (a == null) {
+            throw new IllegalArgumentException("no adapter named '" + name + "'; adapters: " + adapters.keySet());
+        }
+        return a;
+    }
+
+    /**
+     * Runs the bare base model until the returned handle is closed:
+     * {@code try (var off = model.disableAdapters()) { ... }}.
+     */
+    public AutoCloseable disableAdapters() {
+        disabled = true;
+        refreshEnabled();
+        return () -> {
+            disabled = false;
+            refreshEnabled();
+        };
+    }
+
+    private void refreshEnabled() {
+        adapters.forEach((n, a) -> a.setEnabled(!disabled && n.equals(active)));
+    }
+
+    public void deleteAdapter(String name) {
+        Adapter a = adapter(name);
+        a.remove();
+        adapters.remove(name);
+        if (name.equals(active)) {
+            active = adapters.isEmpty() ? null : adapters.keySet().iterator().next();
+            refreshEnabled();
+        }
+    }
+
+    @Override
+    public CausalLM model() {
+        return base;
+    }
+
+    public NDArray forward(NDArray inputIds) {
+        return base.forward(inputIds);
+    }
+
+    @Override
+    public Map<String, NDArray> trainableParameters() {
+        if (active == null) {
+            return Map.of();
+        }
+        return adapters.get(active).parameters();
+    }
+
+    @Override
+    public void setTraining(boolean training) {
+        adapters.values().forEach(a -> a.setTraining(training));
+    }
+
+    /** Folds the active adapter into the base weights (forward then costs what the base's does). */
+    public void merge() {
+        adapter(active).merge();
+    }
+
+    public void unmerge() {
+        adapter(active).unmerge();
+    }
+
+    /** Merges the active adapter, removes every adapter, and returns the base model, now fine-tuned. */
+    public CausalLM mergeAndUnload() {
+        merge();
+        for (Adapter a : new ArrayList<>(adapters.values())) {
+            a.remove();
+        }
+        adapters.clear();
+        active = null;
+        return base;
+    }
+
+    /** The name written as base_model_name_or_path in adapter_config.json. */
+    public PeftModel baseModelName(String name) {
+        this.baseModelName = name;
+        return this;
+    }
+
+    /**
+     * Saves every adapter as PEFT does: "default" in {@code dir}, any other in {@code dir/NAME}, each as
+     * adapter_config.json + adapter_model.safetensors.
+     */
+    public void save(Path dir) {
+        for (Adapter a : adapters.values()) {
+            Path target = a.name().equals(DEFAULT) ? dir : dir.resolve(a.name());
+            AdapterFiles.write(target, a, baseModelName);
+        }
+    }
+
+    /** Saves one adapter into exactly {@code dir}. */
+    public void saveAdapter(String name, Path dir) {
+        AdapterFiles.write(dir, adapter(name), baseModelName);
+    }
+
+    public long allParameterCount() {
+        long n = base.parameterCount();
+        for (Adapter a : adapters.values()) {
+            for (var e : a.parameters().entrySet()) {
+                if (!e.getKey().endsWith(".bias")) { // trainable biases are the base's own arrays
+                    n += e.getValue().size();
+                }
+            }
+        }
+        return n;
+    }
+
+    /** PEFT's line: "trainable params: N || all params: M || trainable%: P". */
+    public String trainableParametersSummary() {
+        long trainable = trainableParameterCount();
+        long all = allParameterCount();
+        return String.format(Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f", trainable, all,
+                100.0 * trainable / all);
+    }
+
+    public void printTrainableParameters() {
+        System.out.println(trainableParametersSummary());
+    }
+
+    public Map<String, Adapter> adapters() {
+        return Collections.unmodifiableMap(adapters);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder s = new StringBuilder("PeftModel(").append(base.config()).append(")\n");
+        for (Adapter a : adapters.values()) {
+            s.append(a.name().equals(active) ? "  * " : "    ").append(a.name()).append(": ").append(a.config())
+                    .append(a.isMerged() ? " [merged]" : "").append(", ").append(a.targets().size()).append(" modules\n");
+        }
+        if (disabled) {
+            s.append("  (adapters disabled)\n");
+        }
+        return s.append("  ").append(trainableParametersSummary()).toString();
+    }
+
+    @Override
+    public void close() {
+        base.close();
+    }
+
+    static boolean isAdapterFolder(Path dir) {
+        return Files.isRegularFile(dir.resolve(AdapterFiles.CONFIG));
+    }
+}
