@@ -1,0 +1,67 @@
+package oneml.model;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import oneml.io.BadFileException;
+
+/**
+ * A Hugging Face tokenizer.json through DJL's native tokenizers, configured the way fine-tuning needs it:
+ * no special tokens added behind the caller's back and no silent truncation (DJL cuts at 512 by default).
+ */
+public final class TextTokenizer implements AutoCloseable {
+    private final HuggingFaceTokenizer tokenizer;
+    private final Path file;
+
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, Path file) {
+        this.tokenizer = tokenizer;
+        this.file = file;
+    }
+
+    /** Loads {@code tokenizer.json} from a model folder (or the file itself). */
+    public static TextTokenizer load(Path dirOrFile) {
+        Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve("tokenizer.json") : dirOrFile;
+        if (!Files.isRegularFile(file)) {
+            throw new BadFileException(file, "tokenizer.json not found; the model folder needs one to encode text");
+        }
+        Engines.rootManager(); // the tokenizers library reads the same offline settings
+        try {
+            HuggingFaceTokenizer t = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(file)
+                    .optAddSpecialTokens(false)
+                    .optTruncation(false)
+                    .optPadding(false)
+                    .build();
+            return new TextTokenizer(t, file);
+        } catch (IOException | RuntimeException e) {
+            throw new BadFileException(file, "cannot load tokenizer (" + e.getMessage() + ")", e);
+        }
+    }
+
+    public long[] encode(String text) {
+        return tokenizer.encode(text, false, false).getIds();
+    }
+
+    public String decode(long[] ids) {
+        return tokenizer.decode(ids, true).trim();
+    }
+
+    public String[] tokens(String text) {
+        return tokenizer.encode(text, false, false).getTokens();
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    @Override
+    public String toString() {
+        return "TextTokenizer(" + file + ")";
+    }
+}

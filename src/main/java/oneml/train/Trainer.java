@@ -1,0 +1,306 @@
+package oneml.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import oneml.model.CausalLM;
+import oneml.model.Engines;
+import oneml.model.TrainableModel;
+import oneml.peft.PeftModel;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * The training loop. Per optimiser step: a scratch manager, forward and backward over each micro-batch
+ * (or block-by-block recompute with gradient checkpointing), global-norm clipping, AdamW with the
+ * schedule's rate, a metrics row, and listeners told. Validation every {@code evalEvery} steps keeps the
+ * best trainable values; NaN stops the run with the best values intact.
+ */
+public final class Trainer {
+    private final TrainableModel model;
+    private final List<TokenizedExample> train;
+    private final List<TokenizedExample> validation;
+    private final TrainConfig config;
+    private final List<TrainingListener> listeners;
+
+    public Trainer(TrainableModel model, List<TokenizedExample> train, List<TokenizedExample> validation, TrainConfig config,
+            List<TrainingListener> listeners) {
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("the training set is empty");
+        }
+        if (model.trainableParameters().isEmpty()) {
+            throw new IllegalArgumentException("the model has no trainable parameters (is an adapter active?)");
+        }
+        this.model = model;
+        this.train = train;
+        this.validation = validation;
+        this.config = config;
+        this.listeners = List.copyOf(listeners);
+    }
+
+    /** Optimiser steps the run will take. */
+    public int totalSteps() {
+        if (config.steps() > 0) {
+            return config.steps();
+        }
+        int perEpoch = (int) Math.ceil((double) train.size() / config.batchSize() / config.gradientAccumulation());
+        return Math.max(1, perEpoch * config.epochs());
+    }
+
+    public TrainingRun run() {
+        CausalLM lm = model.model();
+        Map<String, NDArray> params = model.trainableParameters();
+        int total = totalSteps();
+        Engines.seed(config.seed());
+        Random shuffle = new Random(config.seed());
+        BatchStream batches = new BatchStream(train, config.batchSize(), shuffle);
+
+        DoubleColumn stepCol = DoubleColumn.create("step");
+        DoubleColumn lossCol = DoubleColumn.create("loss");
+        DoubleColumn lrCol = DoubleColumn.create("learning_rate");
+        DoubleColumn normCol = DoubleColumn.create("grad_norm");
+        DoubleColumn tpsCol = DoubleColumn.create("tokens_per_s");
+        DoubleColumn elapsedCol = DoubleColumn.create("elapsed_s");
+        IntColumn evalStep = IntColumn.create("step");
+        DoubleColumn evalLoss = DoubleColumn.create("val_loss");
+        DoubleColumn evalPpl = DoubleColumn.create("val_perplexity");
+
+        listeners.forEach(l -> l.onStart(total, config, model.trainableParameterCount()));
+        model.setTraining(true);
+        StopReason reason = StopReason.COMPLETED;
+        String message = "";
+        double best = Double.POSITIVE_INFINITY;
+        int bestStep = -1;
+        int sinceBest = 0;
+        Map<String, float[]> bestValues = null;
+        long tokensSeen = 0;
+        long start = System.nanoTime();
+        int step = 0;
+        try (AdamW optimizer = new AdamW(params, lm.manager(), 0.9, 0.999, 1e-8, config.weightDecay())) {
+            optimizer.zeroGradients();
+            for (; step < total; step++) {
+                if (Thread.currentThread().isInterrupted()) {
+                    reason = StopReason.INTERRUPTED;
+                    message = "interrupted before step " + (step + 1);
+                    break;
+                }
+                long stepStart = System.nanoTime();
+                double lossSum = 0;
+                int stepTokens = 0;
+                double norm;
+                double lr = config.schedule().rate(config.learningRate(), step, config.warmupSteps(), total);
+                boolean finite = true;
+                try (NDManager scratch = lm.manager().newSubManager()) {
+                    for (int micro = 0; micro < config.gradientAccumulation(); micro++) {
+                        Batch batch = batches.next();
+                        NDList arrays = batch.toArrays(scratch, lm.config().eosTokenId());
+                        double loss = config.gradientCheckpointing()
+                                ? forwardBackwardCheckpointed(lm, arrays.get(0), arrays.get(1), step, micro)
+                                : forwardBackward(lm, arrays.get(0), arrays.get(1));
+                        lossSum += loss;
+                        stepTokens += batch.supervisedTokens();
+                        if (!Double.isFinite(loss)) {
+                            finite = false;
+                            break;
+                        }
+                    }
+                    double loss = lossSum / config.gradientAccumulation();
+                    if (!finite) {
+                        optimizer.zeroGradients();
+                        reason = StopReason.DIVERGED;
+                        message = "loss became " + loss + " at step " + (step + 1) + "; training stopped and the best values were kept"
+                                + " (try a lower learning rate)";
+                        break;
+                    }
+                    Map<String, NDArray> grads = optimizer.gradients(scratch);
+                    norm = globalNorm(grads.values());
+                    if (!Double.isFinite(norm)) {
+                        optimizer.zeroGradients();
+                        reason = StopReason.DIVERGED;
+                        message = "gradient norm became " + norm + " at step " + (step + 1) + "; training stopped and the best values were kept";
+                        break;
+                    }
+                    if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
+                        double scale = config.maxGradNorm() / (norm + 1e-6);
+                        grads.values().forEach(g -> g.muli(scale));
+                    }
+                    optimizer.step(grads, lr, scratch);
+                    tokensSeen += stepTokens;
+                    double seconds = (System.nanoTime() - stepStart) / 1e9;
+                    double elapsed = (System.nanoTime() - start) / 1e9;
+                    stepCol.append(step + 1);
+                    lossCol.append(loss);
+                    lrCol.append(lr);
+                    normCol.append(norm);
+                    tpsCol.append(stepTokens / seconds);
+                    elapsedCol.append(elapsed);
+                    StepMetrics metrics = new StepMetrics(step + 1, total, loss, lr, norm, stepTokens / seconds, elapsed);
+                    listeners.forEach(l -> l.onStep(metrics));
+                }
+                boolean last = step == total - 1;
+                if (!validation.isEmpty() && (last || config.evalEvery() > 0 && (step + 1) % config.evalEvery() == 0)) {
+                    model.setTraining(false);
+                    double val = Evaluator.loss(lm, validation, config.batchSize());
+                    model.setTraining(true);
+                    boolean improved = val < best;
+                    if (improved) {
+                        best = val;
+                        bestStep = step + 1;
+                        sinceBest = 0;
+                        bestValues = snapshot(params);
+                        if (config.checkpointDir() != null) {
+                            saveCheckpoint();
+                        }
+                    } else {
+                        sinceBest++;
+                    }
+                    evalStep.append(step + 1);
+                    evalLoss.append(val);
+                    evalPpl.append(Math.exp(val));
+                    EvalMetrics em = new EvalMetrics(step + 1, val, Math.exp(val), improved);
+                    listeners.forEach(l -> l.onEvaluation(em));
+                    if (config.earlyStoppingPatience() > 0 && sinceBest >= config.earlyStoppingPatience() && !last) {
+                        reason = StopReason.EARLY_STOPPED;
+                        message = "validation loss did not improve for " + sinceBest + " evaluations";
+                        step++;
+                        break;
+                    }
+                }
+            }
+        } finally {
+            model.setTraining(false);
+        }
+        if (bestValues != null && (config.restoreBest() || reason == StopReason.DIVERGED)) {
+            restore(params, bestValues);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Table history = Table.create("history", stepCol, lossCol, lrCol, normCol, tpsCol, elapsedCol);
+        Table evaluations = Table.create("evaluations", evalStep, evalLoss, evalPpl);
+        TrainingRun run = new TrainingRun(config, history, evaluations, reason, message, lossCol.size(), seconds,
+                model.trainableParameterCount(), tokensSeen, bestStep > 0 ? best : Double.NaN, bestStep);
+        listeners.forEach(l -> l.onEnd(run));
+        return run;
+    }
+
+    private double forwardBackward(CausalLM lm, NDArray ids, NDArray labels) {
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray loss = CausalLM.causalLmLoss(lm.forward(ids), labels);
+            float value = loss.getFloat();
+            if (Float.isFinite(value)) {
+                gc.backward(scaleForAccumulation(loss));
+            }
+            return value;
+        }
+    }
+
+    private NDArray scaleForAccumulation(NDArray loss) {
+        return config.gradientAccumulation() == 1 ? loss : loss.div(config.gradientAccumulation());
+    }
+
+    /**
+     * Gradient checkpointing: a forward pass without autograd keeps only each block's input; the backward
+     * pass recomputes one block at a time under autograd and pushes the upstream gradient through it.
+     * Dropout draws the same masks in both passes because libtorch is reseeded per (step, block).
+     */
+    private double forwardBackwardCheckpointed(CausalLM lm, NDArray ids, NDArray labels, int step, int micro) {
+        int layers = lm.config().numLayers();
+        NDArray[] inputs = new NDArray[layers + 1];
+        inputs[0] = lm.embed(ids, 0);
+        for (int i = 0; i < layers; i++) {
+            reseed(step, micro, i);
+            inputs[i + 1] = lm.block(i, inputs[i], 0, null);
+        }
+        NDArray upstream;
+        float value;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray top = inputs[layers];
+            top.setRequiresGradient(true);
+            NDArray loss = CausalLM.causalLmLoss(lm.head(top), labels);
+            value = loss.getFloat();
+            if (!Float.isFinite(value)) {
+                return value;
+            }
+            gc.backward(scaleForAccumulation(loss));
+            upstream = top.getGradient();
+        }
+        for (int i = layers - 1; i >= 0; i--) {
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray input = inputs[i];
+                input.setRequiresGradient(true);
+                reseed(step, micro, i);
+                NDArray out = lm.block(i, input, 0, null);
+                gc.backward(out.mul(upstream).sum());
+                upstream = input.getGradient();
+            }
+        }
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray embedded = lm.embed(ids, 0);
+            if (embedded.hasGradient()) { // only when the embeddings themselves train (full fine-tuning)
+                gc.backward(embedded.mul(upstream).sum());
+            }
+        }
+        return value;
+    }
+
+    private void reseed(int step, int micro, int layer) {
+        Engine.getInstance().setRandomSeed((int) (config.seed() * 1_000_003L + step * 7919L + micro * 131L + layer));
+    }
+
+    static double globalNorm(Iterable<NDArray> grads) {
+        double sum = 0;
+        for (NDArray g : grads) {
+            sum += g.square().sum().getFloat();
+        }
+        return Math.sqrt(sum);
+    }
+
+    private static Map<String, float[]> snapshot(Map<String, NDArray> params) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        params.forEach((k, v) -> out.put(k, v.toFloatArray()));
+        return out;
+    }
+
+    private static void restore(Map<String, NDArray> params, Map<String, float[]> values) {
+        Engines.noGradInThisThread();
+        params.forEach((k, v) -> v.set(values.get(k)));
+    }
+
+    private void saveCheckpoint() {
+        if (model instanceof PeftModel peft) {
+            peft.save(config.checkpointDir());
+        } else {
+            oneml.Models.save(model.model(), config.checkpointDir(), oneml.io.StorageType.F32);
+        }
+    }
+
+    /** Endless batches: reshuffles at every epoch boundary. */
+    private static final class BatchStream {
+        private final List<TokenizedExample> examples;
+        private final int size;
+        private final Random random;
+        private List<Batch> epoch = new ArrayList<>();
+        private int next;
+
+        BatchStream(List<TokenizedExample> examples, int size, Random random) {
+            this.examples = examples;
+            this.size = size;
+            this.random = random;
+        }
+
+        Batch next() {
+            if (next >= epoch.size()) {
+                epoch = Batch.of(examples, size, random);
+                next = 0;
+            }
+            return epoch.get(next++);
+        }
+    }
+}

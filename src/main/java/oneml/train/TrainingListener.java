@@ -1,0 +1,15 @@
+package oneml.train;
+
+/**
+ * How a training loop reports progress: the loop itself never prints. Terminal progress bars, notebook
+ * displays and live charts are listeners.
+ */
+public interface TrainingListener {
+    default void onStart(int totalSteps, TrainConfig config, long trainableParameters) {}
+
+    default void onStep(StepMetrics step) {}
+
+    default void onEvaluation(EvalMetrics evaluation) {}
+
+    default void onEnd(TrainingRun run) {}
+}

@@ -1,0 +1,53 @@
+package oneml.train;
+
+import java.util.Locale;
+import tech.tablesaw.api.Table;
+
+/**
+ * The record of a finished run: per-step history (step, loss, learning_rate, grad_norm, tokens_per_s,
+ * elapsed_s), validations (step, val_loss, val_perplexity), how it ended, and summary figures.
+ */
+public record TrainingRun(
+        TrainConfig config,
+        Table history,
+        Table evaluations,
+        StopReason stopReason,
+        String message,
+        int stepsRun,
+        double seconds,
+        long trainableParameters,
+        long tokensSeen,
+        double bestValidationLoss,
+        int bestStep) {
+
+    public double tokensPerSecond() {
+        return seconds > 0 ? tokensSeen / seconds : 0;
+    }
+
+    /** Mean training loss over the last tenth of the steps (a single step's loss is noisy). */
+    public double finalTrainLoss() {
+        int n = history.rowCount();
+        if (n == 0) {
+            return Double.NaN;
+        }
+        int from = Math.max(0, n - Math.max(1, n / 10));
+        double sum = 0;
+        for (int i = from; i < n; i++) {
+            sum += history.doubleColumn("loss").getDouble(i);
+        }
+        return sum / (n - from);
+    }
+
+    /** The first validation loss (before much training), for before/after comparisons. */
+    public double firstValidationLoss() {
+        return evaluations.rowCount() == 0 ? Double.NaN : evaluations.doubleColumn("val_loss").getDouble(0);
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT,
+                "TrainingRun(%s after %d steps in %.1f s, %,.0f tok/s, final train loss %.4f, best val loss %.4f at step %d%s)",
+                stopReason, stepsRun, seconds, tokensPerSecond(), finalTrainLoss(), bestValidationLoss, bestStep,
+                message == null || message.isEmpty() ? "" : "; " + message);
+    }
+}
