@@ -11,6 +11,17 @@ import oneml.model.ModelConfig;
 public final class Models {
     private Models() {}
 
+    /** Where the embedded default model lives inside the project. */
+    public static final String TINY_PATH = "models/oneml-tiny";
+
+    /**
+     * The embedded default: a 3.1M-parameter Llama-layout model with a word-level tokenizer, pretrained by
+     * oneml on its synthetic corpus (models/oneml-tiny/README.md says how to rebuild it).
+     */
+    public static CausalLM tiny() {
+        return load(oneml.io.ProjectHome.find(TINY_PATH));
+    }
+
     /** Loads config.json + model.safetensors (or shards) from a local folder; weights become float32. */
     public static CausalLM load(Path dir) {
         return Checkpoints.load(dir, Engines.rootManager());

@@ -51,6 +51,21 @@ public final class AtomicFiles {
         }
     }
 
+    /** The body that produces the file's text (written as UTF-8). */
+    @FunctionalInterface
+    public interface TextWriter {
+        void writeTo(java.io.Writer out) throws IOException;
+    }
+
+    /** Writes text as UTF-8, atomically. */
+    public static void writeText(Path target, TextWriter body) {
+        write(target, out -> {
+            java.io.Writer w = new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8);
+            body.writeTo(w);
+            w.flush();
+        });
+    }
+
     public static void writeString(Path target, String text) {
         write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }

@@ -30,6 +30,7 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
     private final Map<String, LinearLayer> linears = new LinkedHashMap<>();
     private final List<String> moduleNames = new ArrayList<>();
     private ForwardHooks hooks = ForwardHooks.NONE;
+    private TextTokenizer tokenizer;
 
     protected CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict) {
         this.config = config;
@@ -77,6 +78,23 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
             throw new IllegalArgumentException(path + ": replacement changes the shape of the projection");
         }
         linears.put(path, next);
+    }
+
+    /** The tokenizer that came with the checkpoint (tokenizer.json in its folder). */
+    public TextTokenizer tokenizer() {
+        if (tokenizer == null) {
+            throw new IllegalStateException("this model has no tokenizer: its folder had no tokenizer.json"
+                    + " (attach one with setTokenizer(TextTokenizer.load(path)))");
+        }
+        return tokenizer;
+    }
+
+    public boolean hasTokenizer() {
+        return tokenizer != null;
+    }
+
+    public void setTokenizer(TextTokenizer tokenizer) {
+        this.tokenizer = tokenizer;
     }
 
     /** Installs hooks that add prefixes or adapters around blocks (PEFT methods that are not weight wrappers). */
@@ -182,6 +200,21 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         return manager.create(mask, new Shape(t, s));
     }
 
+    // ---- generation ---------------------------------------------------------------------------------
+
+    /** Greedy continuation of {@code prompt} (bos + prompt tokens), decoded: for demos and quick checks. */
+    public String generate(String prompt, int maxNewTokens) {
+        return generate(prompt, GenerationConfig.greedy(maxNewTokens));
+    }
+
+    public String generate(String prompt, GenerationConfig generation) {
+        long[] encoded = tokenizer().encode(prompt);
+        long[] ids = new long[encoded.length + 1];
+        ids[0] = config.bosTokenId();
+        System.arraycopy(encoded, 0, ids, 1, encoded.length);
+        return tokenizer().decode(Generator.generate(this, ids, generation));
+    }
+
     // ---- loss ---------------------------------------------------------------------------------------
 
     /** Label value that the loss ignores (prompt tokens, padding), as in Hugging Face. */
@@ -218,6 +251,9 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
 
     @Override
     public void close() {
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
         manager.close();
     }
 

@@ -41,7 +41,11 @@ public final class Checkpoints {
                 raw.putAll(SafeTensors.read(file, manager));
             }
             Map<String, NDArray> state = normalise(config, raw, dir);
-            return build(config, manager, state);
+            CausalLM model = build(config, manager, state);
+            if (Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+                model.setTokenizer(TextTokenizer.load(dir));
+            }
+            return model;
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -218,5 +222,12 @@ public final class Checkpoints {
             SafeTensors.write(dir.resolve("model.safetensors"), disk, Map.of("format", "pt"), type);
         }
         AtomicFiles.writeString(dir.resolve("config.json"), model.config().toJson());
+        if (model.hasTokenizer()) {
+            Path source = model.tokenizer().file().toAbsolutePath();
+            Path target = dir.resolve("tokenizer.json").toAbsolutePath();
+            if (!source.equals(target)) {
+                AtomicFiles.write(target, out -> Files.copy(source, out));
+            }
+        }
     }
 }

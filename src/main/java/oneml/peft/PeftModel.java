@@ -144,6 +144,11 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
         return base.forward(inputIds);
     }
 
+    /** Greedy continuation with the active adapter (see {@link CausalLM#generate(String, int)}). */
+    public String generate(String prompt, int maxNewTokens) {
+        return base.generate(prompt, maxNewTokens);
+    }
+
     @Override
     public Map<String, NDArray> trainableParameters() {
         if (active == null) {

@@ -1,0 +1,208 @@
+package oneml.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import oneml.LoRAConfig;
+import oneml.Models;
+import oneml.Peft;
+import oneml.io.AtomicFiles;
+import oneml.model.CausalLM;
+import oneml.model.Engines;
+import oneml.model.ModelConfig;
+import oneml.model.TrainableModel;
+import oneml.train.FullFineTuning;
+import oneml.train.TokenizedExample;
+import oneml.train.TrainConfig;
+import oneml.train.Trainer;
+import oneml.train.TrainingListener;
+import oneml.train.StepMetrics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Training throughput and memory per method and model shape. Each (shape, method) runs in its own JVM so
+ * the peak-RSS figure belongs to that run alone: the child resets the kernel's high-water mark after the
+ * model is loaded and reports the peak above that baseline. A square-matmul figure gives the machine's
+ * peak, against which model-FLOPs utilisation (6 x parameters x tokens/s) is stated.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure tokens/s, peak memory and MFU for full fine-tuning, LoRA and DoRA.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--shapes", split = ",", defaultValue = "tiny,large", description = "tiny (d256 x4, the embedded shape), large (d512 x8)")
+    List<String> shapes;
+    @Option(names = "--methods", split = ",", defaultValue = "full,lora,dora")
+    List<String> methods;
+    @Option(names = "--steps", defaultValue = "12", description = "timed steps per run (after 3 warm-up steps)")
+    int steps;
+    @Option(names = "--out", defaultValue = "out/bench")
+    Path out;
+    @Option(names = "--child", hidden = true, description = "internal: run one measurement as SHAPE:METHOD and print JSON")
+    String child;
+
+    record Case(String shape, ModelConfig config, int batch, int seq) {}
+
+    static Case shape(String name) {
+        switch (name) {
+            case "tiny": return new Case(name, ModelConfig.llama(817, 256, 4, 8, 4, 688, 256), 8, 128);
+            case "large": return new Case(name, ModelConfig.llama(817, 512, 8, 8, 4, 1376, 256), 8, 128);
+            default: throw new IllegalArgumentException("unknown shape '" + name + "'; shapes: tiny, large");
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (child != null) {
+            String[] parts = child.split(":");
+            System.out.println(new Gson().toJson(measure(shape(parts[0]), parts[1], steps)));
+            return 0;
+        }
+        double peak = matmulGflops();
+        System.out.printf(Locale.ROOT, "matmul peak: %.1f GFLOP/s (fp32, best square size, %d threads)%n", peak,
+                ai.djl.pytorch.jni.JniUtils.getNumThreads());
+        List<JsonObject> rows = new ArrayList<>();
+        for (String s : shapes) {
+            for (String m : methods) {
+                JsonObject r = runChild(s + ":" + m);
+                r.addProperty("mfu", 6.0 * r.get("params").getAsDouble() * r.get("tokens_per_s").getAsDouble() / (peak * 1e9));
+                rows.add(r);
+                System.out.printf(Locale.ROOT, "  %-5s %-4s %,8.0f tok/s  peak +%,7.1f MB  trainable %.3f%%  MFU %.0f%%%n", s, m,
+                        r.get("tokens_per_s").getAsDouble(), r.get("peak_mb").getAsDouble(), r.get("trainable_pct").getAsDouble(),
+                        100 * r.get("mfu").getAsDouble());
+            }
+        }
+        String table = markdown(rows, peak);
+        System.out.println();
+        System.out.println(table);
+        AtomicFiles.writeString(out.resolve("bench.md"), table);
+        AtomicFiles.writeString(out.resolve("bench.json"), new Gson().toJson(rows));
+        return 0;
+    }
+
+    private JsonObject runChild(String what) throws IOException, InterruptedException {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = List.of(javaBin, "-Xss4m", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "bench", "--child", what, "--steps", String.valueOf(steps));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String last = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.startsWith("{")) {
+                    last = line;
+                }
+            }
+        }
+        int code = p.waitFor();
+        if (code != 0 || last == null) {
+            throw new IllegalStateException("benchmark run " + what + " failed (exit " + code + ")");
+        }
+        return JsonParser.parseString(last).getAsJsonObject();
+    }
+
+    /** One (shape, method) measurement in this JVM: tokens/s over the timed steps and peak RSS above the loaded model. */
+    static JsonObject measure(Case c, String method, int steps) {
+        try (CausalLM model = Models.random(c.config(), 1)) {
+            TrainableModel trainable;
+            switch (method) {
+                case "full": trainable = new FullFineTuning(model); break;
+                case "lora": trainable = Peft.apply(model, LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build()); break;
+                case "dora": trainable = Peft.apply(model, LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").useDora(true).build()); break;
+                default: throw new IllegalArgumentException("unknown method '" + method + "'; methods: full, lora, dora");
+            }
+            List<TokenizedExample> data = new ArrayList<>();
+            java.util.Random random = new java.util.Random(3);
+            for (int i = 0; i < c.batch() * 4; i++) {
+                long[] ids = new long[c.seq()];
+                for (int t = 0; t < ids.length; t++) {
+                    ids[t] = 4 + random.nextInt(c.config().vocabSize() - 4);
+                }
+                data.add(new TokenizedExample(ids, ids.clone()));
+            }
+            long baseline = Memory.resetPeak();
+            int warmup = 3;
+            double[] timed = new double[2]; // seconds, tokens over the timed steps
+            TrainingListener clock = new TrainingListener() {
+                long last = System.nanoTime();
+
+                @Override
+                public void onStep(StepMetrics s) {
+                    long now = System.nanoTime();
+                    if (s.step() > warmup) {
+                        timed[0] += (now - last) / 1e9;
+                        timed[1] += (double) c.batch() * (c.seq() - 1);
+                    }
+                    last = now;
+                }
+            };
+            TrainConfig tc = TrainConfig.builder().steps(warmup + steps).batchSize(c.batch()).learningRate(1e-4).evalEvery(0)
+                    .maxLength(c.seq()).build();
+            new Trainer(trainable, data, List.of(), tc, List.of(clock)).run();
+            long peak = Memory.peakRss();
+            JsonObject r = new JsonObject();
+            r.addProperty("shape", c.shape());
+            r.addProperty("method", method);
+            r.addProperty("d_model", c.config().hiddenSize());
+            r.addProperty("layers", c.config().numLayers());
+            r.addProperty("batch", c.batch());
+            r.addProperty("seq", c.seq());
+            r.addProperty("params", model.parameterCount());
+            r.addProperty("trainable", trainable.trainableParameterCount());
+            r.addProperty("trainable_pct", 100.0 * trainable.trainableParameterCount() / model.parameterCount());
+            r.addProperty("tokens_per_s", timed[1] / timed[0]);
+            r.addProperty("peak_mb", (peak - baseline) / 1e6);
+            r.addProperty("baseline_mb", baseline / 1e6);
+            return r;
+        }
+    }
+
+    /** Best FLOP rate of fp32 square matmuls on this machine (the denominator of MFU). */
+    static double matmulGflops() {
+        Engines.noGradInThisThread();
+        double best = 0;
+        try (NDManager m = Engines.rootManager().newSubManager()) {
+            for (int n : new int[] {512, 1024, 2048}) {
+                NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
+                NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
+                a.matMul(b).close(); // warm-up
+                int reps = n >= 2048 ? 3 : 10;
+                long start = System.nanoTime();
+                for (int i = 0; i < reps; i++) {
+                    a.matMul(b).close();
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                best = Math.max(best, 2.0 * n * n * n * reps / seconds / 1e9);
+            }
+        }
+        return best;
+    }
+
+    static String markdown(List<JsonObject> rows, double peak) {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "Matmul peak %.1f GFLOP/s (fp32, %d threads). Each row is its own JVM; peak memory is the RSS high-water mark above the loaded model.%n%n",
+                peak, ai.djl.pytorch.jni.JniUtils.getNumThreads()));
+        s.append("| shape | method | params | trainable % | tokens/s | vs full | peak memory above model | MFU |\n");
+        s.append("|---|---|---|---|---|---|---|---|\n");
+        for (JsonObject r : rows) {
+            double full = rows.stream().filter(x -> x.get("shape").equals(r.get("shape")) && x.get("method").getAsString().equals("full"))
+                    .mapToDouble(x -> x.get("tokens_per_s").getAsDouble()).findFirst().orElse(Double.NaN);
+            s.append(String.format(Locale.ROOT, "| %s (d%d x%d, b%d x %d) | %s | %,d | %.3f | %,.0f | %.2fx | %,.1f MB | %.0f%% |%n",
+                    r.get("shape").getAsString(), r.get("d_model").getAsInt(), r.get("layers").getAsInt(), r.get("batch").getAsInt(),
+                    r.get("seq").getAsInt(), r.get("method").getAsString(), r.get("params").getAsLong(), r.get("trainable_pct").getAsDouble(),
+                    r.get("tokens_per_s").getAsDouble(), r.get("tokens_per_s").getAsDouble() / full, r.get("peak_mb").getAsDouble(),
+                    100 * r.get("mfu").getAsDouble()));
+        }
+        return s.toString();
+    }
+}

@@ -1,0 +1,28 @@
+package oneml.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import oneml.data.Datasets;
+import oneml.data.TextDataset;
+import picocli.CommandLine.Option;
+
+/** --data: a shipped task name or a folder with train/validation/test files. */
+final class DataOptions {
+    @Option(names = "--data", paramLabel = "TASK|DIR", defaultValue = "sentiment",
+            description = "shipped task (sentiment, facts, topic) or a folder with train/validation/test .jsonl/.csv (default: ${DEFAULT-VALUE})")
+    String data;
+
+    TextDataset load() {
+        try {
+            Path p = Path.of(data);
+            if (Files.isDirectory(p)) {
+                return Datasets.load(p);
+            }
+            return Datasets.shipped(data);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read dataset " + data + ": " + e.getMessage(), e);
+        }
+    }
+}
