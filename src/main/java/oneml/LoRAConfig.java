@@ -22,6 +22,7 @@ import java.util.Map;
  * @param useRslora         scale by alpha / sqrt(r) instead of alpha / r
  * @param useDora           weight-decomposed LoRA: a trainable magnitude per output row
  * @param initLoraWeights   "true" (B = 0, A Kaiming-uniform), "gaussian" (A ~ N(0, 1/r)) or "false" (both random)
+ * @param modulesToSave     modules trained in full beside the adapter and saved with it (e.g. "lm_head")
  * @param layersToTransform only these layer indices (empty: all layers)
  * @param rankPattern       per-module rank overrides; keys are regexes matched against the end of a module path
  * @param alphaPattern      per-module alpha overrides, matched as rankPattern
@@ -36,6 +37,7 @@ public record LoRAConfig(
         boolean useRslora,
         boolean useDora,
         String initLoraWeights,
+        List<String> modulesToSave,
         List<Integer> layersToTransform,
         Map<String, Integer> rankPattern,
         Map<String, Double> alphaPattern) implements PeftConfig {
@@ -56,6 +58,7 @@ public record LoRAConfig(
             throw new IllegalArgumentException("initLoraWeights must be \"true\", \"gaussian\" or \"false\", got \"" + initLoraWeights + "\"");
         }
         targetModules = List.copyOf(targetModules);
+        modulesToSave = List.copyOf(modulesToSave);
         layersToTransform = List.copyOf(layersToTransform);
         rankPattern = Map.copyOf(rankPattern);
         alphaPattern = Map.copyOf(alphaPattern);
@@ -82,6 +85,7 @@ public record LoRAConfig(
         b.useRslora = useRslora;
         b.useDora = useDora;
         b.initLoraWeights = initLoraWeights;
+        b.modulesToSave = new ArrayList<>(modulesToSave);
         b.layersToTransform = new ArrayList<>(layersToTransform);
         b.rankPattern = new LinkedHashMap<>(rankPattern);
         b.alphaPattern = new LinkedHashMap<>(alphaPattern);
@@ -124,6 +128,9 @@ public record LoRAConfig(
         if (!initLoraWeights.equals("true")) {
             s.append(", init_lora_weights=").append(initLoraWeights);
         }
+        if (!modulesToSave.isEmpty()) {
+            s.append(", modules_to_save=").append(modulesToSave);
+        }
         if (!layersToTransform.isEmpty()) {
             s.append(", layers_to_transform=").append(layersToTransform);
         }
@@ -151,6 +158,7 @@ public record LoRAConfig(
         private boolean useRslora;
         private boolean useDora;
         private String initLoraWeights = "true";
+        private List<String> modulesToSave = new ArrayList<>();
         private List<Integer> layersToTransform = new ArrayList<>();
         private Map<String, Integer> rankPattern = new LinkedHashMap<>();
         private Map<String, Double> alphaPattern = new LinkedHashMap<>();
@@ -215,6 +223,12 @@ public record LoRAConfig(
             return initLoraWeights(String.valueOf(on));
         }
 
+        /** Modules trained in full and saved with the adapter, e.g. "lm_head" or "embed_tokens". */
+        public Builder modulesToSave(String... modules) {
+            this.modulesToSave = new ArrayList<>(Arrays.asList(modules));
+            return this;
+        }
+
         public Builder layersToTransform(Integer... layers) {
             this.layersToTransform = new ArrayList<>(Arrays.asList(layers));
             return this;
@@ -232,7 +246,7 @@ public record LoRAConfig(
 
         public LoRAConfig build() {
             return new LoRAConfig(r, alpha, dropout, targetModules, targetRegex, bias, useRslora, useDora, initLoraWeights,
-                    layersToTransform, rankPattern, alphaPattern);
+                    modulesToSave, layersToTransform, rankPattern, alphaPattern);
         }
     }
 }

@@ -31,6 +31,10 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
     private final List<String> moduleNames = new ArrayList<>();
     private ForwardHooks hooks = ForwardHooks.NONE;
     private TextTokenizer tokenizer;
+    private final Map<String, NDArray> overrides = new java.util.HashMap<>();
+
+    /** The output projection's weight name; with tied embeddings it reads the token embeddings. */
+    public static final String LM_HEAD = "lm_head.weight";
 
     protected CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict) {
         this.config = config;
@@ -125,6 +129,58 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         linears.put(path, linear);
         moduleNames.add(path);
         return linear;
+    }
+
+    /**
+     * The array the forward pass uses for a (non-linear) weight: an override installed by a PEFT method
+     * (modules_to_save keeps a trainable copy of, say, the head) or else the base weight. The tied head
+     * reads the token embeddings.
+     */
+    protected NDArray param(String name) {
+        NDArray o = overrides.get(name);
+        if (o != null) {
+            return o;
+        }
+        if (name.equals(LM_HEAD) && !stateDict.containsKey(LM_HEAD)) {
+            return weight(config.family() == ModelConfig.Family.GPT2 ? "transformer.wte.weight" : "model.embed_tokens.weight");
+        }
+        return weight(name);
+    }
+
+    /** The base array {@link #param} would read for {@code name} without overrides (the tied head included). */
+    public NDArray baseParam(String name) {
+        NDArray saved = overrides.remove(name);
+        try {
+            return param(name);
+        } finally {
+            if (saved != null) {
+                overrides.put(name, saved);
+            }
+        }
+    }
+
+    /** Makes the forward pass read {@code value} in place of the weight {@code name}. */
+    public void setOverride(String name, NDArray value) {
+        overrides.put(name, value);
+    }
+
+    /** Removes the override of {@code name} if it is {@code value} (another adapter's stays). */
+    public void clearOverride(String name, NDArray value) {
+        overrides.remove(name, value);
+    }
+
+    /** Weight names of a module path, e.g. "model.norm" -> [model.norm.weight]; the head is "lm_head". */
+    public List<String> weightNames(String modulePath) {
+        List<String> names = new ArrayList<>();
+        for (String key : stateDict.keySet()) {
+            if (key.startsWith(modulePath + ".") && key.indexOf('.', modulePath.length() + 1) < 0) {
+                names.add(key);
+            }
+        }
+        if (names.isEmpty() && modulePath.equals("lm_head")) {
+            names.add(LM_HEAD);
+        }
+        return names;
     }
 
     protected NDArray weight(String name) {

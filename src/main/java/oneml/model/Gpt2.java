@@ -20,14 +20,12 @@ public final class Gpt2 extends CausalLM {
     /** The Conv1D modules whose weights are transposed on disk. */
     static final String[] CONV1D = {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"};
 
-    private final NDArray wte;
-    private final NDArray wpe;
     private final String[] prefixes;
 
     Gpt2(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict) {
         super(config, manager, stateDict);
-        wte = weight("transformer.wte.weight");
-        wpe = weight("transformer.wpe.weight");
+        weight("transformer.wte.weight");
+        weight("transformer.wpe.weight");
         registerModule("transformer.wte");
         registerModule("transformer.wpe");
         prefixes = new String[config.numLayers()];
@@ -53,8 +51,8 @@ public final class Gpt2 extends CausalLM {
                     + config.maxPositions() + " learned positions");
         }
         NDArray positions = inputIds.getManager().arange(positionOffset, positionOffset + (int) t).toType(ai.djl.ndarray.types.DataType.INT64, false);
-        NDArray tokens = Embedding.embedding(inputIds, wte, SparseFormat.DENSE).singletonOrThrow();
-        NDArray pos = Embedding.embedding(positions, wpe, SparseFormat.DENSE).singletonOrThrow();
+        NDArray tokens = Embedding.embedding(inputIds, param("transformer.wte.weight"), SparseFormat.DENSE).singletonOrThrow();
+        NDArray pos = Embedding.embedding(positions, param("transformer.wpe.weight"), SparseFormat.DENSE).singletonOrThrow();
         return hooks().inputEmbeddings(tokens.add(pos));
     }
 
@@ -87,11 +85,11 @@ public final class Gpt2 extends CausalLM {
 
     @Override
     public NDArray head(NDArray h) {
-        return ai.djl.nn.core.Linear.linear(layerNorm(h, "transformer.ln_f"), wte).singletonOrThrow();
+        return ai.djl.nn.core.Linear.linear(layerNorm(h, "transformer.ln_f"), param(LM_HEAD)).singletonOrThrow();
     }
 
     private NDArray layerNorm(NDArray x, String module) {
-        return LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), weight(module + ".weight"), weight(module + ".bias"),
+        return LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), param(module + ".weight"), param(module + ".bias"),
                 (float) config.normEps()).singletonOrThrow();
     }
 

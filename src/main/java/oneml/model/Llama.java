@@ -16,44 +16,38 @@ import java.util.Map;
  * {@code model.layers.N.self_attn.q_proj} and so on.
  */
 public final class Llama extends CausalLM {
-    private final NDArray embedTokens;
-    private final NDArray finalNorm;
-    private final NDArray lmHead;
-    private final NDArray[] inputNorms;
-    private final NDArray[] postAttentionNorms;
+    private final String[] inputNorms;
+    private final String[] postAttentionNorms;
     private final String[] prefixes;
     private final float[] inverseFrequencies;
 
     Llama(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict) {
         super(config, manager, stateDict);
-        embedTokens = weight("model.embed_tokens.weight");
+        weight("model.embed_tokens.weight");
         registerModule("model.embed_tokens");
         int layers = config.numLayers();
-        inputNorms = new NDArray[layers];
-        postAttentionNorms = new NDArray[layers];
+        inputNorms = new String[layers];
+        postAttentionNorms = new String[layers];
         prefixes = new String[layers];
         for (int i = 0; i < layers; i++) {
             String p = "model.layers." + i;
             prefixes[i] = p;
-            inputNorms[i] = weight(p + ".input_layernorm.weight");
+            inputNorms[i] = p + ".input_layernorm.weight";
+            weight(inputNorms[i]);
             registerModule(p + ".input_layernorm");
             registerLinear(p + ".self_attn.q_proj", config.qkvBias());
             registerLinear(p + ".self_attn.k_proj", config.qkvBias());
             registerLinear(p + ".self_attn.v_proj", config.qkvBias());
             registerLinear(p + ".self_attn.o_proj", config.outputBias());
-            postAttentionNorms[i] = weight(p + ".post_attention_layernorm.weight");
+            postAttentionNorms[i] = p + ".post_attention_layernorm.weight";
+            weight(postAttentionNorms[i]);
             registerModule(p + ".post_attention_layernorm");
             registerLinear(p + ".mlp.gate_proj", false);
             registerLinear(p + ".mlp.up_proj", false);
             registerLinear(p + ".mlp.down_proj", false);
         }
-        finalNorm = weight("model.norm.weight");
+        weight("model.norm.weight");
         registerModule("model.norm");
-        if (config.tieWordEmbeddings()) {
-            lmHead = embedTokens;
-        } else {
-            lmHead = weight("lm_head.weight");
-        }
         registerModule("lm_head");
         int half = config.headDim() / 2;
         inverseFrequencies = new float[half];
@@ -64,7 +58,7 @@ public final class Llama extends CausalLM {
 
     @Override
     public NDArray embed(NDArray inputIds, int positionOffset) {
-        NDArray h = Embedding.embedding(inputIds, embedTokens, SparseFormat.DENSE).singletonOrThrow();
+        NDArray h = Embedding.embedding(inputIds, param("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
         return hooks().inputEmbeddings(h);
     }
 
@@ -77,7 +71,7 @@ public final class Llama extends CausalLM {
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
 
-        NDArray x = rmsNorm(h, inputNorms[layer]);
+        NDArray x = rmsNorm(h, param(inputNorms[layer]));
         NDArray q = linear(p + ".self_attn.q_proj").forward(x).reshape(b, t, heads, d).transpose(0, 2, 1, 3);
         NDArray k = linear(p + ".self_attn.k_proj").forward(x).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
         NDArray v = linear(p + ".self_attn.v_proj").forward(x).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
@@ -93,7 +87,7 @@ public final class Llama extends CausalLM {
         NDArray attnOut = hooks().afterAttention(layer, linear(p + ".self_attn.o_proj").forward(attention));
         h = h.add(attnOut);
 
-        NDArray y = rmsNorm(h, postAttentionNorms[layer]);
+        NDArray y = rmsNorm(h, param(postAttentionNorms[layer]));
         NDArray gate = Activation.swish(linear(p + ".mlp.gate_proj").forward(y), 1f);
         NDArray mlp = linear(p + ".mlp.down_proj").forward(gate.mul(linear(p + ".mlp.up_proj").forward(y)));
         return h.add(hooks().afterMlp(layer, mlp));
@@ -101,7 +95,7 @@ public final class Llama extends CausalLM {
 
     @Override
     public NDArray head(NDArray h) {
-        return ai.djl.nn.core.Linear.linear(rmsNorm(h, finalNorm), lmHead).singletonOrThrow();
+        return ai.djl.nn.core.Linear.linear(rmsNorm(h, param("model.norm.weight")), param(LM_HEAD)).singletonOrThrow();
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {

@@ -32,6 +32,14 @@ public interface Adapter {
 
     boolean isMerged();
 
+    /**
+     * Detaches the adapter after {@link #merge()}, first writing any fully trained module copies
+     * (modules_to_save) into the base when {@code mergeSavedModules} is true.
+     */
+    default void unload(boolean mergeSavedModules) {
+        remove();
+    }
+
     /** Detaches the adapter from the model and frees its arrays. */
     void remove();
 

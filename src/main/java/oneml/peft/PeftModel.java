@@ -174,8 +174,9 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
     /** Merges the active adapter, removes every adapter, and returns the base model, now fine-tuned. */
     public CausalLM mergeAndUnload() {
         merge();
+        Adapter kept = adapters.get(active);
         for (Adapter a : new ArrayList<>(adapters.values())) {
-            a.remove();
+            a.unload(a == kept);
         }
         adapters.clear();
         active = null;

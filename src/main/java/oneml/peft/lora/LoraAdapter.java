@@ -19,6 +19,7 @@ import oneml.model.Linear;
 import oneml.model.ModelConfig;
 import oneml.model.WrappedLinear;
 import oneml.peft.Adapter;
+import oneml.peft.ModulesToSave;
 import oneml.peft.TargetMatcher;
 
 /** A LoRA (or DoRA) adapter: one {@link LoraLayer} per target module, and PEFT's file keys for them. */
@@ -32,6 +33,7 @@ public final class LoraAdapter implements Adapter {
     private final NDManager manager;
     private final Map<String, LoraLayer> layers = new LinkedHashMap<>();
     private final Map<String, NDArray> parameters = new LinkedHashMap<>();
+    private ModulesToSave saved;
 
     private LoraAdapter(String name, LoRAConfig config, CausalLM model) {
         this.name = name;
@@ -51,6 +53,8 @@ public final class LoraAdapter implements Adapter {
         if (!config.bias().equals("none")) {
             adapter.addTrainableBiases(targets);
         }
+        adapter.saved = ModulesToSave.attach(model, config.modulesToSave(), adapter.manager);
+        adapter.parameters.putAll(adapter.saved.parameters());
         return adapter;
     }
 
@@ -146,6 +150,7 @@ public final class LoraAdapter implements Adapter {
     @Override
     public void setEnabled(boolean enabled) {
         layers.values().forEach(l -> l.setEnabled(enabled));
+        saved.setEnabled(enabled);
     }
 
     @Override
@@ -169,7 +174,16 @@ public final class LoraAdapter implements Adapter {
     }
 
     @Override
+    public void unload(boolean mergeSavedModules) {
+        if (mergeSavedModules) {
+            saved.mergeIntoBase();
+        }
+        remove();
+    }
+
+    @Override
     public void remove() {
+        saved.remove();
         for (var e : layers.entrySet()) {
             WrappedLinear.unwrap(model, e.getKey(), e.getValue());
         }
@@ -205,7 +219,11 @@ public final class LoraAdapter implements Adapter {
         }
         o.addProperty("lora_alpha", config.alpha());
         o.addProperty("lora_dropout", config.dropout());
-        o.add("modules_to_save", null);
+        if (config.modulesToSave().isEmpty()) {
+            o.add("modules_to_save", null);
+        } else {
+            o.add("modules_to_save", new Gson().toJsonTree(config.modulesToSave()));
+        }
         o.addProperty("peft_type", "LORA");
         o.addProperty("r", config.r());
         o.add("rank_pattern", new Gson().toJsonTree(config.rankPattern()));
@@ -286,8 +304,10 @@ public final class LoraAdapter implements Adapter {
             o.getAsJsonObject("alpha_pattern").entrySet().forEach(e -> m.put(e.getKey(), e.getValue().getAsDouble()));
             b.alphaPattern(m);
         }
-        if (has(o, "modules_to_save") && o.get("modules_to_save").isJsonArray() && o.getAsJsonArray("modules_to_save").size() > 0) {
-            throw new IllegalArgumentException("adapter uses modules_to_save " + o.get("modules_to_save") + ", which oneml does not load yet");
+        if (has(o, "modules_to_save")) {
+            List<String> modules = new ArrayList<>();
+            o.getAsJsonArray("modules_to_save").forEach(e -> modules.add(e.getAsString()));
+            b.modulesToSave(modules.toArray(new String[0]));
         }
         return b.build();
     }
