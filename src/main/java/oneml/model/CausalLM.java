@@ -237,7 +237,7 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
             k = k.expandDims(2).broadcast(b, kvHeads, group, s, d).reshape(b, heads, s, d);
             v = v.expandDims(2).broadcast(b, kvHeads, group, s, d).reshape(b, heads, s, d);
         }
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).muli(1.0 / Math.sqrt(d));
+        NDArray scores = Scalars.dividedBy(q.matMul(k.transpose(0, 1, 3, 2)), Math.sqrt(d));
         if (t > 1) {
             scores = scores.add(causalMask(q.getManager(), t, s));
         }

@@ -95,8 +95,8 @@ public final class Gpt2 extends CausalLM {
 
     /** GELU with the tanh approximation ("gelu_new"), which GPT-2 was trained with. */
     static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2.0 / Math.PI));
-        return x.mul(0.5).mul(inner.tanh().add(1));
+        NDArray inner = Scalars.times(x.add(Scalars.times(x.mul(x).mul(x), 0.044715)), Math.sqrt(2.0 / Math.PI));
+        return Scalars.times(x, 0.5).mul(inner.tanh().add(1));
     }
 
     @Override

@@ -88,7 +88,8 @@ public final class Llama extends CausalLM {
         h = h.add(attnOut);
 
         NDArray y = rmsNorm(h, param(postAttentionNorms[layer]));
-        NDArray gate = Activation.swish(linear(p + ".mlp.gate_proj").forward(y), 1f);
+        NDArray gateIn = linear(p + ".mlp.gate_proj").forward(y);
+        NDArray gate = gateIn.mul(Activation.sigmoid(gateIn)); // SiLU; DJL's swish multiplies by a Java number (see Scalars)
         NDArray mlp = linear(p + ".mlp.down_proj").forward(gate.mul(linear(p + ".mlp.up_proj").forward(y)));
         return h.add(hooks().afterMlp(layer, mlp));
     }
@@ -98,9 +99,10 @@ public final class Llama extends CausalLM {
         return ai.djl.nn.core.Linear.linear(rmsNorm(h, param("model.norm.weight")), param(LM_HEAD)).singletonOrThrow();
     }
 
+    /** x / sqrt(mean(x^2) + eps) * weight (no pow(-1): see {@link Scalars}). */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray variance = x.square().mean(new int[] {-1}, true);
-        return x.mul(variance.add(config.normEps()).sqrt().pow(-1)).mul(weight);
+        return x.div(variance.add(config.normEps()).sqrt()).mul(weight);
     }
 
     /** cos and sin tables [T, D] for positions offset .. offset + T - 1 (frequencies repeated twice). */

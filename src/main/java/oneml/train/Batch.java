@@ -20,8 +20,9 @@ record Batch(List<TokenizedExample> examples, int length) {
         return examples.stream().mapToInt(TokenizedExample::supervisedTokens).sum();
     }
 
-    int tokens() {
-        return examples.size() * length;
+    /** Tokens the model processes, padding excluded: what throughput counts. */
+    int realTokens() {
+        return examples.stream().mapToInt(TokenizedExample::length).sum();
     }
 
     /** ids and labels [B, T] in {@code manager}. */

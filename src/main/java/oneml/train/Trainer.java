@@ -106,7 +106,7 @@ public final class Trainer {
                                 ? forwardBackwardCheckpointed(lm, arrays.get(0), arrays.get(1), step, micro)
                                 : forwardBackward(lm, arrays.get(0), arrays.get(1));
                         lossSum += loss;
-                        stepTokens += batch.supervisedTokens();
+                        stepTokens += batch.realTokens();
                         if (!Double.isFinite(loss)) {
                             finite = false;
                             break;
@@ -123,9 +123,11 @@ public final class Trainer {
                     Map<String, NDArray> grads = optimizer.gradients(scratch);
                     norm = globalNorm(grads.values());
                     if (!Double.isFinite(norm)) {
+                        String culprits = nonFinite(grads);
                         optimizer.zeroGradients();
                         reason = StopReason.DIVERGED;
-                        message = "gradient norm became " + norm + " at step " + (step + 1) + "; training stopped and the best values were kept";
+                        message = "gradient norm became " + norm + " at step " + (step + 1) + " (non-finite gradients in " + culprits
+                                + "); training stopped and the best values were kept";
                         break;
                     }
                     if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
@@ -202,7 +204,7 @@ public final class Trainer {
     }
 
     private NDArray scaleForAccumulation(NDArray loss) {
-        return config.gradientAccumulation() == 1 ? loss : loss.div(config.gradientAccumulation());
+        return config.gradientAccumulation() == 1 ? loss : oneml.model.Scalars.dividedBy(loss, config.gradientAccumulation());
     }
 
     /**
@@ -260,6 +262,18 @@ public final class Trainer {
             sum += g.square().sum().getFloat();
         }
         return Math.sqrt(sum);
+    }
+
+    /** Names of the arrays whose gradient holds NaN or infinity, for the divergence message. */
+    private static String nonFinite(Map<String, NDArray> grads) {
+        List<String> names = new ArrayList<>();
+        grads.forEach((name, g) -> {
+            float s = g.abs().sum().getFloat();
+            if (!Float.isFinite(s)) {
+                names.add(name);
+            }
+        });
+        return names.size() > 5 ? names.subList(0, 5) + " and " + (names.size() - 5) + " more" : names.toString();
     }
 
     private static Map<String, float[]> snapshot(Map<String, NDArray> params) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.Dropout;
 import oneml.model.Linear;
 import oneml.model.LinearLayer;
+import oneml.model.Scalars;
 import oneml.model.WrappedLinear;
 
 /**
@@ -53,9 +54,9 @@ final class LoraLayer extends WrappedLinear {
         NDArray xd = dropping ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         NDArray update = linear(linear(xd, a), b);
         if (magnitude == null) {
-            return y.add(update.mul(scaling));
+            return y.add(Scalars.times(update, scaling));
         }
-        NDArray k = detachedRowNorm(x.getManager()).pow(-1).mul(magnitude);
+        NDArray k = x.getManager().zeros(new Shape()).add(magnitude).div(detachedRowNorm(x.getManager()));
         Linear base = base();
         NDArray baseWithoutBias;
         if (dropping) {
@@ -63,7 +64,7 @@ final class LoraLayer extends WrappedLinear {
         } else {
             baseWithoutBias = base.bias() == null ? y : y.sub(base.bias());
         }
-        return y.add(baseWithoutBias.mul(k.sub(1))).add(update.mul(k).mul(scaling));
+        return y.add(baseWithoutBias.mul(k.sub(1))).add(Scalars.times(update.mul(k), scaling));
     }
 
     /** ||W + s·B·A|| per output row, [out], without gradient (DoRA treats it as a constant). */
@@ -78,7 +79,7 @@ final class LoraLayer extends WrappedLinear {
 
     /** s·B·A in {@code local} (B is copied in first so the product is not owned by the model's manager). */
     private NDArray delta(NDManager local) {
-        return local.zeros(new Shape()).add(b).matMul(a).mul(scaling);
+        return Scalars.times(local.zeros(new Shape()).add(b).matMul(a), scaling);
     }
 
     private static NDArray linear(NDArray x, NDArray weight) {
