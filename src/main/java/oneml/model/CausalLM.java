@@ -29,7 +29,7 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
     private final Map<String, NDArray> stateDict;
     private final Map<String, LinearLayer> linears = new LinkedHashMap<>();
     private final List<String> moduleNames = new ArrayList<>();
-    private ForwardHooks hooks = ForwardHooks.NONE;
+    private final HookChain hooks = new HookChain();
     private TextTokenizer tokenizer;
     private final Map<String, NDArray> overrides = new java.util.HashMap<>();
 
@@ -101,11 +101,19 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         this.tokenizer = tokenizer;
     }
 
-    /** Installs hooks that add prefixes or adapters around blocks (PEFT methods that are not weight wrappers). */
-    public void setHooks(ForwardHooks hooks) {
-        this.hooks = hooks == null ? ForwardHooks.NONE : hooks;
+    /**
+     * Adds hooks that put prefixes, virtual tokens or adapters around blocks (PEFT methods that are not
+     * weight wrappers). Several may be installed; each acts only while its adapter is enabled.
+     */
+    public void addHooks(ForwardHooks added) {
+        hooks.add(added);
     }
 
+    public void removeHooks(ForwardHooks removed) {
+        hooks.remove(removed);
+    }
+
+    /** All installed hooks acting as one. */
     public ForwardHooks hooks() {
         return hooks;
     }
@@ -200,18 +208,49 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
 
     /** As {@link #forward(NDArray)}, continuing from (and extending) a cache of earlier positions. */
     public NDArray forward(NDArray inputIds, KvCache cache) {
-        int offset = cache == null ? 0 : cache.length();
+        boolean fresh = cache == null || cache.length() == 0;
+        int offset = fresh ? startPosition() : cache.length();
         NDArray h = embed(inputIds, offset);
         for (int i = 0; i < config.numLayers(); i++) {
             h = block(i, h, offset, cache);
         }
         if (cache != null) {
-            cache.advance((int) inputIds.getShape().get(1));
+            cache.advance((int) h.getShape().get(1) + (fresh ? hooks.prefixLength() : 0));
         }
-        return head(h);
+        NDArray logits = head(h);
+        return fresh ? dropVirtualTokens(logits) : logits;
     }
 
-    /** Token (and for GPT-2 position) embeddings, [B, T] ids to [B, T, hidden]. */
+    /** Position of the first real token of a new sequence: after any prefix-tuning keys. */
+    public int startPosition() {
+        return hooks.prefixLength();
+    }
+
+    /** Logits without the positions of prompt tuning's virtual tokens, so callers always see [B, T, vocab]. */
+    public NDArray dropVirtualTokens(NDArray logits) {
+        int virtual = hooks.virtualTokens();
+        return virtual == 0 ? logits : logits.get(new NDIndex(":, {}:", virtual));
+    }
+
+    /**
+     * Keys and values of a block with the hooks' prefix in front (first pass of a sequence only: later
+     * cached passes find the prefix in the cache already).
+     */
+    protected NDList withPrefix(int layer, NDArray k, NDArray v, KvCache cache) {
+        if (hooks.prefixLength() > 0 && (cache == null || cache.length() == 0)) {
+            NDList prefix = hooks.keyValuePrefix(layer, k.getShape().get(0), k.getManager());
+            if (prefix != null) {
+                k = NDArrays.concat(new NDList(prefix.get(0), k), 2);
+                v = NDArrays.concat(new NDList(prefix.get(1), v), 2);
+            }
+        }
+        return new NDList(k, v);
+    }
+
+    /**
+     * Token (and for GPT-2 position) embeddings, [B, T] ids to [B, T', hidden]; at position 0 the hooks may
+     * prepend virtual tokens (T' = T + virtual).
+     */
     public abstract NDArray embed(NDArray inputIds, int positionOffset);
 
     /** Transformer block {@code layer}; {@code positionOffset} is the position of the first token of h. */

@@ -10,9 +10,30 @@ import ai.djl.ndarray.NDArray;
 public interface ForwardHooks {
     ForwardHooks NONE = new ForwardHooks() {};
 
-    /** Input embeddings [B, T, hidden] before the first block; may prepend virtual tokens. */
+    /**
+     * Token embeddings [B, T, hidden] at the start of a sequence; prompt tuning prepends
+     * {@link #virtualTokens()} learned positions here. Not called for later positions of a cached generation.
+     */
     default NDArray inputEmbeddings(NDArray embeddings) {
         return embeddings;
+    }
+
+    /** Positions that {@link #inputEmbeddings} prepends; their logits are dropped from the output. */
+    default int virtualTokens() {
+        return 0;
+    }
+
+    /**
+     * Keys and values [B, kv_heads, P, head_dim] that every query of {@code layer} also attends to (prefix
+     * tuning), or null. They sit before position 0, so real tokens start at position {@link #prefixLength()}.
+     */
+    default ai.djl.ndarray.NDList keyValuePrefix(int layer, long batch, ai.djl.ndarray.NDManager manager) {
+        return null;
+    }
+
+    /** P of {@link #keyValuePrefix}: key positions in front of the sequence. */
+    default int prefixLength() {
+        return 0;
     }
 
     /** The attention output of {@code layer} [B, T, hidden], before the residual add. */

@@ -45,15 +45,18 @@ public final class Gpt2 extends CausalLM {
 
     @Override
     public NDArray embed(NDArray inputIds, int positionOffset) {
-        long t = inputIds.getShape().get(1);
+        NDArray tokens = Embedding.embedding(inputIds, param("transformer.wte.weight"), SparseFormat.DENSE).singletonOrThrow();
+        if (positionOffset == 0) {
+            tokens = hooks().inputEmbeddings(tokens); // prompt tuning's virtual tokens get positions too
+        }
+        long t = tokens.getShape().get(1);
         if (positionOffset + t > config.maxPositions()) {
             throw new IllegalArgumentException("sequence of " + (positionOffset + t) + " tokens exceeds GPT-2's "
                     + config.maxPositions() + " learned positions");
         }
         NDArray positions = inputIds.getManager().arange(positionOffset, positionOffset + (int) t).toType(ai.djl.ndarray.types.DataType.INT64, false);
-        NDArray tokens = Embedding.embedding(inputIds, param("transformer.wte.weight"), SparseFormat.DENSE).singletonOrThrow();
         NDArray pos = Embedding.embedding(positions, param("transformer.wpe.weight"), SparseFormat.DENSE).singletonOrThrow();
-        return hooks().inputEmbeddings(tokens.add(pos));
+        return tokens.add(pos);
     }
 
     @Override
@@ -70,6 +73,9 @@ public final class Gpt2 extends CausalLM {
         NDArray q = qkv.get(0).reshape(b, t, heads, d).transpose(0, 2, 1, 3);
         NDArray k = qkv.get(1).reshape(b, t, heads, d).transpose(0, 2, 1, 3);
         NDArray v = qkv.get(2).reshape(b, t, heads, d).transpose(0, 2, 1, 3);
+        NDList prefixed = withPrefix(layer, k, v, cache);
+        k = prefixed.get(0);
+        v = prefixed.get(1);
         if (cache != null) {
             NDList kv = cache.append(layer, k, v);
             k = kv.get(0);

@@ -59,7 +59,7 @@ public final class Llama extends CausalLM {
     @Override
     public NDArray embed(NDArray inputIds, int positionOffset) {
         NDArray h = Embedding.embedding(inputIds, param("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
-        return hooks().inputEmbeddings(h);
+        return positionOffset == 0 ? hooks().inputEmbeddings(h) : h;
     }
 
     @Override
@@ -78,6 +78,9 @@ public final class Llama extends CausalLM {
         NDList cosSin = rotaryTables(h.getManager(), positionOffset, t);
         q = rotate(q, cosSin.get(0), cosSin.get(1));
         k = rotate(k, cosSin.get(0), cosSin.get(1));
+        NDList prefixed = withPrefix(layer, k, v, cache);
+        k = prefixed.get(0);
+        v = prefixed.get(1);
         if (cache != null) {
             NDList kv = cache.append(layer, k, v);
             k = kv.get(0);

@@ -214,18 +214,19 @@ public final class Trainer {
      */
     private double forwardBackwardCheckpointed(CausalLM lm, NDArray ids, NDArray labels, int step, int micro) {
         int layers = lm.config().numLayers();
+        int start = lm.startPosition();
         NDArray[] inputs = new NDArray[layers + 1];
-        inputs[0] = lm.embed(ids, 0);
+        inputs[0] = lm.embed(ids, start);
         for (int i = 0; i < layers; i++) {
             reseed(step, micro, i);
-            inputs[i + 1] = lm.block(i, inputs[i], 0, null);
+            inputs[i + 1] = lm.block(i, inputs[i], start, null);
         }
         NDArray upstream;
         float value;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray top = inputs[layers];
             top.setRequiresGradient(true);
-            NDArray loss = CausalLM.causalLmLoss(lm.head(top), labels);
+            NDArray loss = CausalLM.causalLmLoss(lm.dropVirtualTokens(lm.head(top)), labels);
             value = loss.getFloat();
             if (!Float.isFinite(value)) {
                 return value;
@@ -238,14 +239,14 @@ public final class Trainer {
                 NDArray input = inputs[i];
                 input.setRequiresGradient(true);
                 reseed(step, micro, i);
-                NDArray out = lm.block(i, input, 0, null);
+                NDArray out = lm.block(i, input, start, null);
                 gc.backward(out.mul(upstream).sum());
                 upstream = input.getGradient();
             }
         }
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray embedded = lm.embed(ids, 0);
-            if (embedded.hasGradient()) { // only when the embeddings themselves train (full fine-tuning)
+            NDArray embedded = lm.embed(ids, start);
+            if (embedded.hasGradient()) { // when embeddings or prompt tuning's virtual tokens train
                 gc.backward(embedded.mul(upstream).sum());
             }
         }
