@@ -30,6 +30,7 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
     private final Map<String, LinearLayer> linears = new LinkedHashMap<>();
     private final List<String> moduleNames = new ArrayList<>();
     private final HookChain hooks = new HookChain();
+    private QuantizationSummary quantization;
     private TextTokenizer tokenizer;
     private final Map<String, NDArray> overrides = new java.util.HashMap<>();
 
@@ -123,7 +124,48 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         for (NDArray a : stateDict.values()) {
             n += a.size();
         }
+        for (LinearLayer l : linears.values()) {
+            if (l.base().isQuantized()) { // its weight left the state dict when it was quantised
+                n += l.inFeatures() * l.outFeatures();
+            }
+        }
         return n;
+    }
+
+    /** True once {@link #quantize} has turned the linear weights into 4-bit codes. */
+    public boolean isQuantized() {
+        return quantization != null;
+    }
+
+    /** What quantisation did to the linear weights, or null for a dense model. */
+    public QuantizationSummary quantization() {
+        return quantization;
+    }
+
+    /**
+     * Stores every linear weight (targets of adapters or not) in 4 bits, as QLoRA does with its frozen base,
+     * freeing the float32 arrays. Embeddings, norms and an untied head stay float32, as in bitsandbytes.
+     */
+    public QuantizationSummary quantize(oneml.quant.QuantConfig quantConfig) {
+        if (quantization != null) {
+            throw new IllegalStateException("the model is quantised already: " + quantization);
+        }
+        long params = 0;
+        long bytes = 0;
+        double absErrorSum = 0;
+        double maxError = 0;
+        for (LinearLayer l : linears.values()) {
+            Linear base = l.base();
+            oneml.quant.QuantError error = base.quantize(quantConfig);
+            stateDict.remove(base.path() + ".weight");
+            long n = base.inFeatures() * base.outFeatures();
+            params += n;
+            bytes += base.quantizedWeight().storageBytes();
+            absErrorSum += error.meanAbs() * n;
+            maxError = Math.max(maxError, error.maxAbs());
+        }
+        quantization = new QuantizationSummary(quantConfig, params, bytes, absErrorSum / params, maxError);
+        return quantization;
     }
 
     protected void registerModule(String path) {

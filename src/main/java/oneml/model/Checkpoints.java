@@ -217,6 +217,10 @@ public final class Checkpoints {
     }
 
     public static void save(CausalLM model, Path dir, StorageType type) {
+        if (model.isQuantized()) {
+            throw new IllegalStateException("a 4-bit quantised model cannot be saved as a Hugging Face checkpoint; save the adapter"
+                    + " and merge it into a full-precision copy of the base instead");
+        }
         try (NDManager scratch = model.manager().newSubManager()) {
             Map<String, NDArray> disk = model.diskStateDict(scratch);
             SafeTensors.write(dir.resolve("model.safetensors"), disk, Map.of("format", "pt"), type);

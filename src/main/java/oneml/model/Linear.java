@@ -1,25 +1,41 @@
 package oneml.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import oneml.quant.DeviceQuantizedTensor;
+import oneml.quant.QuantConfig;
+import oneml.quant.QuantizedTensor;
+import oneml.quant.Quantizer;
 
 /**
  * A projection {@code y = x W^T + b} whose weight is stored [out, in], as in PyTorch's nn.Linear.
  * GPT-2's Conv1D weights ([in, out] on disk) are transposed once at load and back at save.
+ *
+ * <p>The weight is either a dense float32 array or, after {@link #quantize}, 4-bit codes (QLoRA's frozen
+ * base) that each forward pass dequantises into the step's manager, so the float32 copy lives only as long
+ * as the step needs it.
  */
 public final class Linear implements LinearLayer {
     private final String path;
+    private final long in;
+    private final long out;
     private NDArray weight;
+    private DeviceQuantizedTensor quantized;
+    private QuantizedTensor quantizedSource;
+    private NDManager quantizedOwner;
     private final NDArray bias;
 
     Linear(String path, NDArray weight, NDArray bias) {
         this.path = path;
         this.weight = weight;
         this.bias = bias;
+        this.out = weight.getShape().get(0);
+        this.in = weight.getShape().get(1);
     }
 
     @Override
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+        return ai.djl.nn.core.Linear.linear(x, weight(x.getManager()), bias).singletonOrThrow();
     }
 
     /** The module's dotted Hugging Face path, e.g. {@code model.layers.0.self_attn.q_proj}. */
@@ -27,8 +43,26 @@ public final class Linear implements LinearLayer {
         return path;
     }
 
+    /** The dense weight array; a quantised weight has none (use {@link #weight(NDManager)}). */
     public NDArray weight() {
+        if (weight == null) {
+            throw new IllegalStateException(path + " is quantised; ask for weight(manager) to get a dequantised copy");
+        }
         return weight;
+    }
+
+    /** The weight as float32 [out, in]: the dense array itself, or a dequantised copy owned by {@code scope}. */
+    public NDArray weight(NDManager scope) {
+        return weight != null ? weight : quantized.dequantize(scope);
+    }
+
+    public boolean isQuantized() {
+        return quantized != null;
+    }
+
+    /** The 4-bit form (codes, scales), or null while the weight is dense. */
+    public QuantizedTensor quantizedWeight() {
+        return quantizedSource;
     }
 
     /** Null when the projection has no bias. */
@@ -37,24 +71,61 @@ public final class Linear implements LinearLayer {
     }
 
     /**
-     * Replaces the weight values in place (used by merge and unmerge); the new values must have the same shape.
-     * The array object stays the same, so the model's state dict keeps pointing at it.
+     * Replaces the dense weight by its 4-bit quantisation (bitsandbytes' NF4/FP4 layout) and frees the
+     * float32 array. Returns the dense values' quantisation error as measured on the way.
+     */
+    public oneml.quant.QuantError quantize(QuantConfig config) {
+        if (quantized != null) {
+            throw new IllegalStateException(path + " is quantised already");
+        }
+        float[] values = weight.toFloatArray();
+        quantizedSource = Quantizer.quantize(values, new long[] {out, in}, config);
+        quantizedOwner = weight.getManager();
+        quantized = quantizedSource.upload(quantizedOwner);
+        weight.close();
+        weight = null;
+        return quantizedSource.error(values);
+    }
+
+    /**
+     * Replaces the weight values (merge and unmerge); the new values must have the weight's shape. A dense
+     * weight keeps its array object (the state dict points at it); a quantised one is quantised again,
+     * which rounds: merging into a 4-bit base loses precision, as it does in PEFT.
      */
     public void setWeight(NDArray values) {
-        if (!values.getShape().equals(weight.getShape())) {
-            throw new IllegalArgumentException(path + ": weight shape " + weight.getShape() + " cannot take values of shape " + values.getShape());
+        if (values.getShape().get(0) != out || values.getShape().get(1) != in) {
+            throw new IllegalArgumentException(path + ": weight shape (" + out + ", " + in + ") cannot take values of shape " + values.getShape());
         }
-        weight.set(values.toType(weight.getDataType(), false).toFloatArray());
+        if (quantized == null) {
+            weight.set(values.toType(weight.getDataType(), false).toFloatArray());
+            return;
+        }
+        QuantConfig config = new QuantConfig(quantizedSource.type(), quantizedSource.blocksize(), quantizedSource.doubleQuantized(),
+                QuantConfig.DEFAULT_DOUBLE_QUANT_BLOCKSIZE);
+        quantized.close();
+        quantizedSource = Quantizer.quantize(values.toFloatArray(), new long[] {out, in}, config);
+        quantized = quantizedSource.upload(quantizedOwner);
+    }
+
+    /** Adds {@code delta} to the weight: in place when dense, by dequantise-add-requantise when quantised. */
+    public void addToWeight(NDArray delta) {
+        if (quantized == null) {
+            weight.addi(delta);
+            return;
+        }
+        try (NDManager scratch = delta.getManager().newSubManager()) {
+            setWeight(weight(scratch).add(delta));
+        }
     }
 
     @Override
     public long inFeatures() {
-        return weight.getShape().get(1);
+        return in;
     }
 
     @Override
     public long outFeatures() {
-        return weight.getShape().get(0);
+        return out;
     }
 
     @Override
@@ -64,6 +135,7 @@ public final class Linear implements LinearLayer {
 
     @Override
     public String toString() {
-        return "Linear(" + path + ", in=" + inFeatures() + ", out=" + outFeatures() + (bias != null ? ", bias" : "") + ")";
+        return "Linear(" + path + ", in=" + in + ", out=" + out + (bias != null ? ", bias" : "")
+                + (quantized != null ? ", " + quantizedSource.type() + " " + String.format("%.3f", quantizedSource.bitsPerParameter()) + " bits" : "") + ")";
     }
 }

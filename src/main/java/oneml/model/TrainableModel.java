@@ -16,6 +16,11 @@ public interface TrainableModel {
     /** Training mode turns dropout on; evaluation mode turns it off. */
     void setTraining(boolean training);
 
+    /** A 4-bit base only saves memory if blocks are recomputed in backward; the trainer then checkpoints. */
+    default boolean needsGradientCheckpointing() {
+        return model().isQuantized();
+    }
+
     default long trainableParameterCount() {
         long n = 0;
         for (NDArray a : trainableParameters().values()) {

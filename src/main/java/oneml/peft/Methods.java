@@ -11,6 +11,9 @@ final class Methods {
     private Methods() {}
 
     static Adapter attach(CausalLM model, String name, PeftConfig config, long seed) {
+        if (config instanceof oneml.QLoRAConfig qlora) {
+            return oneml.peft.qlora.QLoraAdapter.attach(model, name, qlora, seed);
+        }
         if (config instanceof LoRAConfig lora) {
             return LoraAdapter.attach(model, name, lora, seed);
         }

@@ -59,7 +59,10 @@ public final class ModulesToSave {
 
     private void copyLinear(String path, NDManager manager) {
         LinearLayer current = model.linear(path);
-        NDArray w = trainableCopy(current.base().weight(), manager);
+        NDArray w;
+        try (NDManager scratch = manager.newSubManager()) {
+            w = trainableCopy(current.base().weight(scratch), manager);
+        }
         NDArray b = current.base().bias() == null ? null : trainableCopy(current.base().bias(), manager);
         parameters.put(LoraAdapter.KEY_PREFIX + path + ".weight", w);
         if (b != null) {

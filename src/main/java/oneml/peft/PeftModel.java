@@ -236,6 +236,9 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
     @Override
     public String toString() {
         StringBuilder s = new StringBuilder("PeftModel(").append(base.config()).append(")\n");
+        if (base.isQuantized()) {
+            s.append("  base: ").append(base.quantization()).append('\n');
+        }
         for (Adapter a : adapters.values()) {
             s.append(a.name().equals(active) ? "  * " : "    ").append(a.name()).append(": ").append(a.config())
                     .append(a.isMerged() ? " [merged]" : "").append(", ").append(a.targets().size()).append(" modules\n");

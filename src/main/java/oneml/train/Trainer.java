@@ -84,6 +84,7 @@ public final class Trainer {
         long tokensSeen = 0;
         long start = System.nanoTime();
         int step = 0;
+        boolean checkpointing = config.gradientCheckpointing() || model.needsGradientCheckpointing();
         try (AdamW optimizer = new AdamW(params, lm.manager(), 0.9, 0.999, 1e-8, config.weightDecay())) {
             optimizer.zeroGradients();
             for (; step < total; step++) {
@@ -102,7 +103,7 @@ public final class Trainer {
                     for (int micro = 0; micro < config.gradientAccumulation(); micro++) {
                         Batch batch = batches.next();
                         NDList arrays = batch.toArrays(scratch, lm.config().eosTokenId());
-                        double loss = config.gradientCheckpointing()
+                        double loss = checkpointing
                                 ? forwardBackwardCheckpointed(lm, arrays.get(0), arrays.get(1), step, micro)
                                 : forwardBackward(lm, arrays.get(0), arrays.get(1));
                         lossSum += loss;

@@ -92,7 +92,7 @@ public final class LoraAdapter implements Adapter {
         if (config.useDora()) {
             try (NDManager scratch = manager.newSubManager()) {
                 float scale = (float) scaling;
-                NDArray w = scratch.zeros(new Shape()).add(base.weight()).add(scratch.zeros(new Shape()).add(b).matMul(a).mul(scale));
+                NDArray w = scratch.zeros(new Shape()).add(base.weight(scratch)).add(scratch.zeros(new Shape()).add(b).matMul(a).mul(scale));
                 magnitude = manager.create(w.norm(new int[] {1}).toFloatArray(), new Shape(out));
             }
             magnitude.setRequiresGradient(true);

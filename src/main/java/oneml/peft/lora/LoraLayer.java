@@ -60,7 +60,7 @@ final class LoraLayer extends WrappedLinear {
         Linear base = base();
         NDArray baseWithoutBias;
         if (dropping) {
-            baseWithoutBias = linear(xd, base.weight());
+            baseWithoutBias = linear(xd, base.weight(x.getManager()));
         } else {
             baseWithoutBias = base.bias() == null ? y : y.sub(base.bias());
         }
@@ -74,7 +74,7 @@ final class LoraLayer extends WrappedLinear {
 
     /** W + s·B·A, computed in {@code local}. */
     private NDArray updatedWeight(NDManager local) {
-        return delta(local).add(base().weight());
+        return delta(local).add(base().weight(local));
     }
 
     /** s·B·A in {@code local} (B is copied in first so the product is not owned by the model's manager). */
@@ -104,9 +104,9 @@ final class LoraLayer extends WrappedLinear {
             return;
         }
         Linear base = base();
-        try (NDManager scratch = base.weight().getManager().newSubManager()) {
+        try (NDManager scratch = a.getManager().newSubManager()) {
             if (magnitude == null) {
-                base.weight().addi(delta(scratch));
+                base.addToWeight(delta(scratch));
             } else {
                 NDArray updated = updatedWeight(scratch);
                 NDArray scale = scratch.zeros(new Shape()).add(magnitude).div(updated.norm(new int[] {1})).reshape(-1, 1);
@@ -123,11 +123,11 @@ final class LoraLayer extends WrappedLinear {
             return;
         }
         Linear base = base();
-        try (NDManager scratch = base.weight().getManager().newSubManager()) {
+        try (NDManager scratch = a.getManager().newSubManager()) {
             if (magnitude == null) {
-                base.weight().subi(delta(scratch));
+                base.addToWeight(delta(scratch).neg());
             } else {
-                NDArray original = scratch.zeros(new Shape()).add(base.weight()).div(doraMergeScale).sub(delta(scratch));
+                NDArray original = base.weight(scratch).div(doraMergeScale).sub(delta(scratch));
                 base.setWeight(original);
                 doraMergeScale.close();
                 doraMergeScale = null;
