@@ -4,7 +4,7 @@ package oneml;
  * The configuration of one parameter-efficient fine-tuning method. Each method has its own record with
  * Hugging Face PEFT's field names and defaults; {@link Peft#apply} turns one into trainable adapters.
  */
-public sealed interface PeftConfig permits LoRAConfig, QLoRAConfig {
+public sealed interface PeftConfig permits LoRAConfig, QLoRAConfig, AdapterConfig, IA3Config, PromptTuningConfig, PrefixTuningConfig {
     /** PEFT's {@code peft_type} for adapter_config.json, e.g. "LORA". */
     String peftType();
 

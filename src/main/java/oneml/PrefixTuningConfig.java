@@ -57,7 +57,7 @@ public record PrefixTuningConfig(int numVirtualTokens, boolean prefixProjection,
                 + (inferenceMode ? ", inference_mode=true" : "") + ")";
     }
 
-    /** Fluent builder with PEFT's defaults: no projection. */
+    /** Fluent builder with PEFT's defaults (no projection); PEFT has no default token count, this one starts at 20. */
     public static final class Builder {
         private int numVirtualTokens = 20;
         private boolean prefixProjection;

@@ -59,7 +59,7 @@ public record PromptTuningConfig(
                 + (inferenceMode ? ", inference_mode=true" : "") + ")";
     }
 
-    /** Fluent builder with PEFT's defaults: RANDOM init. */
+    /** Fluent builder with PEFT's defaults (RANDOM init); PEFT has no default token count, this one starts at 20. */
     public static final class Builder {
         private int numVirtualTokens = 20;
         private Init promptTuningInit = Init.RANDOM;

@@ -5,8 +5,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import oneml.Eval;
+import oneml.IA3Config;
 import oneml.LoRAConfig;
 import oneml.Peft;
+import oneml.PeftConfig;
+import oneml.PrefixTuningConfig;
+import oneml.PromptTuningConfig;
 import oneml.Train;
 import oneml.data.TextDataset;
 import oneml.model.CausalLM;
@@ -18,12 +22,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Fine-tunes an adapter, shows before/after task accuracy, and saves the adapter in PEFT's format. */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Fine-tune with LoRA or DoRA and save the adapter.")
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Fine-tune with LoRA, DoRA, IA3, prompt tuning, prefix tuning or a bottleneck adapter and save the adapter.")
 final class TrainCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
     @Mixin DataOptions dataOptions;
 
-    @Option(names = "--method", defaultValue = "lora", description = "lora or dora (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "lora", description = "lora, dora, ia3, prompt, prefix or adapter (default: ${DEFAULT-VALUE})")
     String method;
     @Option(names = "--r", defaultValue = "16", description = "LoRA rank (default: ${DEFAULT-VALUE})")
     int r;
@@ -31,9 +36,20 @@ final class TrainCommand implements Callable<Integer> {
     double alpha;
     @Option(names = "--dropout", defaultValue = "0.1", description = "LoRA dropout (default: ${DEFAULT-VALUE})")
     double dropout;
-    @Option(names = "--target-modules", split = ",", defaultValue = "q_proj,v_proj",
-            description = "modules to adapt, comma separated, or all-linear (default: ${DEFAULT-VALUE})")
+    @Option(names = "--target-modules", split = ",",
+            description = "modules to adapt, comma separated, or all-linear (default: q_proj,v_proj for lora and dora;"
+                    + " the model family's IA3 default for ia3)")
     List<String> targetModules;
+    @Option(names = "--num-virtual-tokens", defaultValue = "20", description = "prompt and prefix tuning: learned positions (default: ${DEFAULT-VALUE})")
+    int numVirtualTokens;
+    @Option(names = "--prompt-init-text", paramLabel = "TEXT", description = "prompt tuning: start from the embeddings of this text (TEXT init)")
+    String promptInitText;
+    @Option(names = "--prefix-projection", description = "prefix tuning: train the prefix through PEFT's two-layer MLP")
+    boolean prefixProjection;
+    @Option(names = "--adapter-config", defaultValue = "pfeiffer", description = "adapter: pfeiffer (after the MLP, relu) or houlsby (after attention and MLP, swish) (default: ${DEFAULT-VALUE})")
+    String adapterPreset;
+    @Option(names = "--reduction-factor", defaultValue = "16", description = "adapter: hidden size / bottleneck size (default: ${DEFAULT-VALUE})")
+    int reductionFactor;
     @Option(names = "--use-rslora", description = "scale by alpha/sqrt(r)")
     boolean rslora;
     @Option(names = "--steps", defaultValue = "300", description = "optimiser steps (default: ${DEFAULT-VALUE})")
@@ -60,11 +76,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String m = method.toLowerCase(Locale.ROOT);
-        if (!m.equals("lora") && !m.equals("dora")) {
-            throw new IllegalArgumentException("--method " + method + " is not available yet; choose lora or dora");
-        }
-        LoRAConfig config = LoRAConfig.builder().r(r).alpha(alpha).dropout(dropout).targetModules(targetModules)
-                .useRslora(rslora).useDora(m.equals("dora")).build();
+        PeftConfig config = config(m);
         TextDataset data = dataOptions.load();
         try (CausalLM base = modelOptions.loadBase()) {
             PeftModel model = Peft.apply(base, config, seed);
@@ -80,6 +92,39 @@ final class TrainCommand implements Callable<Integer> {
             model.baseModelName(modelOptions.model == null ? "oneml-tiny" : modelOptions.model.toString()).save(target);
             System.out.println("adapter saved to " + target.toAbsolutePath());
             return run.stopReason() == StopReason.DIVERGED ? 3 : 0;
+        }
+    }
+
+    /** A bottleneck adapter: AdapterHub's Pfeiffer or Houlsby preset with the given reduction factor. */
+    private oneml.AdapterConfig bottleneckAdapter() {
+        oneml.AdapterConfig preset = switch (adapterPreset.toLowerCase(Locale.ROOT)) {
+            case "pfeiffer" -> oneml.AdapterConfig.pfeiffer();
+            case "houlsby" -> oneml.AdapterConfig.houlsby();
+            default -> throw new IllegalArgumentException("--adapter-config " + adapterPreset + " is unknown; choose pfeiffer or houlsby");
+        };
+        return preset.toBuilder().reductionFactor(reductionFactor).build();
+    }
+
+    /** The method's config from the options; lora stays the default. */
+    private PeftConfig config(String m) {
+        switch (m) {
+            case "lora":
+            case "dora":
+                return LoRAConfig.builder().r(r).alpha(alpha).dropout(dropout)
+                        .targetModules(targetModules == null ? List.of("q_proj", "v_proj") : targetModules)
+                        .useRslora(rslora).useDora(m.equals("dora")).build();
+            case "ia3":
+                return IA3Config.builder().targetModules(targetModules == null ? List.of() : targetModules).build();
+            case "prompt": {
+                PromptTuningConfig.Builder b = PromptTuningConfig.builder().numVirtualTokens(numVirtualTokens);
+                return (promptInitText == null ? b : b.promptTuningInitText(promptInitText)).build();
+            }
+            case "prefix":
+                return PrefixTuningConfig.builder().numVirtualTokens(numVirtualTokens).prefixProjection(prefixProjection).build();
+            case "adapter":
+                return bottleneckAdapter();
+            default:
+                throw new IllegalArgumentException("--method " + method + " is not available; choose lora, dora, ia3, prompt, prefix or adapter");
         }
     }
 }

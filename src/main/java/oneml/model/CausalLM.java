@@ -209,6 +209,16 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         }
     }
 
+    /** The arrays {@link #embed} reads (token and position tables, or their modules_to_save copies). */
+    public List<NDArray> embeddingArrays() {
+        List<NDArray> arrays = new ArrayList<>();
+        for (String name : config.family() == ModelConfig.Family.GPT2
+                ? List.of("transformer.wte.weight", "transformer.wpe.weight") : List.of("model.embed_tokens.weight")) {
+            arrays.add(param(name));
+        }
+        return arrays;
+    }
+
     /** Makes the forward pass read {@code value} in place of the weight {@code name}. */
     public void setOverride(String name, NDArray value) {
         overrides.put(name, value);

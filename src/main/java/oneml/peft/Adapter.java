@@ -17,6 +17,15 @@ public interface Adapter {
     /** Trainable arrays by their Hugging Face PEFT file key (adapter name stripped). */
     Map<String, NDArray> parameters();
 
+    /**
+     * The tensors adapter_model.safetensors holds, by PEFT file key: the parameters themselves, except for a
+     * method whose file stores values computed from them (prefix tuning with a projection saves the MLP's
+     * output), which computes them in {@code scratch}.
+     */
+    default Map<String, NDArray> savedTensors(ai.djl.ndarray.NDManager scratch) {
+        return parameters();
+    }
+
     /** Module paths the adapter touches, for summaries and errors. */
     java.util.List<String> targets();
 

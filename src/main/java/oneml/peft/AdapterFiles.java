@@ -34,7 +34,9 @@ public final class AdapterFiles {
         config.addProperty("base_model_name_or_path", baseModelName);
         Map<String, Object> sorted = new TreeMap<>();
         config.entrySet().forEach(e -> sorted.put(e.getKey(), e.getValue()));
-        SafeTensors.write(dir.resolve(WEIGHTS), adapter.parameters(), Map.of("format", "pt"), StorageType.F32);
+        try (NDManager scratch = oneml.model.Engines.rootManager().newSubManager()) {
+            SafeTensors.write(dir.resolve(WEIGHTS), adapter.savedTensors(scratch), Map.of("format", "pt"), StorageType.F32);
+        }
         AtomicFiles.writeString(dir.resolve(CONFIG), new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(sorted) + "\n");
     }
 

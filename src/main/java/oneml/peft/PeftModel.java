@@ -12,6 +12,7 @@ import java.util.Map;
 import oneml.PeftConfig;
 import oneml.model.CausalLM;
 import oneml.model.TrainableModel;
+import oneml.peft.adapter.Compose;
 
 /**
  * A frozen base model with named adapters on it, one of them active: PEFT's PeftModel. Only the active
@@ -25,6 +26,7 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
     private String active;
     private boolean disabled;
     private String baseModelName = "oneml/base";
+    private Compose composition; // adapters that run together (bottleneck adapters); null: the active one alone
 
     private PeftModel(CausalLM base) {
         this.base = base;
@@ -88,8 +90,26 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
             throw new IllegalArgumentException("no adapter named '" + name + "'; adapters: " + adapters.keySet());
         }
         active = name;
+        composition = null;
         refreshEnabled();
         return this;
+    }
+
+    /**
+     * Runs several bottleneck adapters together: {@code model.compose(Compose.average("sentiment", "topic"))},
+     * {@code Compose.stack(...)} or {@code Compose.parallel(...)} (see {@link Compose}). Training still updates
+     * the active adapter only; {@link #setAdapter} goes back to one adapter.
+     */
+    public PeftModel compose(Compose composition) {
+        composition.bind(this);
+        this.composition = composition;
+        refreshEnabled();
+        return this;
+    }
+
+    /** The composition set by {@link #compose}, or null when the active adapter runs alone. */
+    public Compose composition() {
+        return composition;
     }
 
     public String activeAdapter() {
@@ -122,13 +142,17 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
     }
 
     private void refreshEnabled() {
-        adapters.forEach((n, a) -> a.setEnabled(!disabled && n.equals(active)));
+        adapters.forEach((n, a) -> a.setEnabled(!disabled && (composition != null ? composition.adapters().contains(n) : n.equals(active))));
     }
 
     public void deleteAdapter(String name) {
         Adapter a = adapter(name);
         a.remove();
         adapters.remove(name);
+        if (composition != null && composition.adapters().contains(name)) {
+            composition = null; // a composition without one of its adapters is gone
+            refreshEnabled();
+        }
         if (name.equals(active)) {
             active = adapters.isEmpty() ? null : adapters.keySet().iterator().next();
             refreshEnabled();
@@ -207,9 +231,11 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
 
     public long allParameterCount() {
         long n = base.parameterCount();
+        java.util.Set<NDArray> baseArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        baseArrays.addAll(base.stateDict().values());
         for (Adapter a : adapters.values()) {
             for (var e : a.parameters().entrySet()) {
-                if (!e.getKey().endsWith(".bias")) { // trainable biases are the base's own arrays
+                if (!baseArrays.contains(e.getValue())) { // trainable biases (LoRA bias="all") are the base's own arrays
                     n += e.getValue().size();
                 }
             }
@@ -242,6 +268,9 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
         for (Adapter a : adapters.values()) {
             s.append(a.name().equals(active) ? "  * " : "    ").append(a.name()).append(": ").append(a.config())
                     .append(a.isMerged() ? " [merged]" : "").append(", ").append(a.targets().size()).append(" modules\n");
+        }
+        if (composition != null) {
+            s.append("  composition: ").append(composition).append('\n');
         }
         if (disabled) {
             s.append("  (adapters disabled)\n");

@@ -109,7 +109,9 @@ public final class DeviceQuantizedTensor implements AutoCloseable {
             for (NDArray a : resident) {
                 a.tempAttach(scratch);
             }
-            NDArray pairs = pairTable.get(packed.toType(DataType.INT64, false));
+            // an embedding lookup is libtorch's fastest gather (index_select), about twice as fast as get(NDArray)
+            NDArray pairs = ai.djl.nn.core.Embedding.embedding(packed.toType(DataType.INT64, false), pairTable,
+                    ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
             NDArray values = pairs.reshape(blocks, blocksize).mul(blockAbsmax());
             NDArray flat = values.reshape(-1);
             if ((long) blocks * blocksize != size) {

@@ -247,11 +247,22 @@ public final class Trainer {
         }
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray embedded = lm.embed(ids, start);
-            if (embedded.hasGradient()) { // when embeddings or prompt tuning's virtual tokens train
+            // DJL reports no gradient for computed arrays, so decide from what trains: the embedding weights
+            // (full fine-tuning, modules_to_save) or prompt tuning's virtual tokens
+            if (embeddingsTrain(lm)) {
                 gc.backward(embedded.mul(upstream).sum());
             }
         }
         return value;
+    }
+
+    private boolean embeddingsTrain(CausalLM lm) {
+        if (lm.hooks().virtualTokens() > 0) {
+            return true;
+        }
+        java.util.Set<NDArray> trainable = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        trainable.addAll(model.trainableParameters().values());
+        return lm.embeddingArrays().stream().anyMatch(trainable::contains);
     }
 
     private void reseed(int step, int micro, int layer) {
