@@ -1,0 +1,81 @@
+package oneml.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import oneml.TestPaths;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as a user runs it: real files, exit codes, one-line errors. */
+class CliTest {
+    @TempDir
+    Path tmp;
+
+    /** Runs the CLI, returning exit code and everything printed. */
+    private static Result run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
+        System.setOut(capture);
+        System.setErr(capture);
+        try {
+            int code = Main.run(args);
+            return new Result(code, buffer.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    record Result(int code, String output) {}
+
+    @Test
+    void infoListsModuleNames() {
+        Result r = run("info", "--model", TestPaths.vectors("gpt2").toString());
+        assertEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("transformer.h.0.attn.c_attn  [32 -> 96]"), r.output());
+        assertTrue(r.output().contains("[c_attn, c_proj, c_fc]"), r.output());
+    }
+
+    @Test
+    void wrongTargetModuleNamesTheModulesThatExist() {
+        Result r = run("train", "--target-modules", "q_proj,query", "--steps", "1");
+        assertEquals(2, r.code(), r.output());
+        assertTrue(r.output().contains("error: target modules [query] not found"), r.output());
+        assertTrue(r.output().contains("q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj"), r.output());
+    }
+
+    @Test
+    void badModelFolderIsOneLine() {
+        Result r = run("info", "--model", tmp.resolve("missing").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.output().startsWith("error: ") && r.output().contains("not a model folder"), r.output());
+    }
+
+    @Test
+    void trainEvalGenerateOnTheEmbeddedModel() throws Exception {
+        Path adapter = tmp.resolve("adapter");
+        Result train = run("train", "--steps", "4", "--batch-size", "4", "--eval-every", "2", "--eval-limit", "4",
+                "--method", "dora", "--out", adapter.toString());
+        assertEquals(0, train.code(), train.output());
+        assertTrue(train.output().contains("trainable params: "), train.output());
+        assertTrue(train.output().contains("before training: test accuracy"), train.output());
+        assertTrue(Files.isRegularFile(adapter.resolve("adapter_model.safetensors")));
+        assertTrue(Files.readString(adapter.resolve("adapter_config.json")).contains("\"use_dora\": true"));
+
+        Result eval = run("eval", "--adapter", adapter.toString(), "--limit", "4");
+        assertEquals(0, eval.code(), eval.output());
+        assertTrue(eval.output().contains("sentiment/test: accuracy"), eval.output());
+
+        Result gen = run("generate", "--prompt", "mara lives in", "--max-new-tokens", "3");
+        assertEquals(0, gen.code(), gen.output());
+        assertTrue(gen.output().startsWith("mara lives in "), gen.output());
+    }
+}
