@@ -35,8 +35,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Training throughput and memory per method and model shape. Each (shape, method) runs in its own JVM so
- * the peak-RSS figure belongs to that run alone: the child resets the kernel's high-water mark after the
- * model is loaded and reports the peak above that baseline. A square-matmul figure gives the machine's
+ * the peak-RSS figure belongs to that run alone: the child notes the RSS once the engine is up, resets the
+ * kernel's high-water mark once the model is in its training form, and reports both above that baseline. A square-matmul figure gives the machine's
  * peak, against which model-FLOPs utilisation (6 x parameters x tokens/s) is stated.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure tokens/s, peak memory and MFU for full fine-tuning, LoRA and DoRA.")
@@ -44,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--shapes", split = ",", defaultValue = "tiny,large,wide",
             description = "tiny (d256 x4, seq 128, the embedded shape), large (d512 x8), wide (d1024 x8, seq 32: weights dominate memory)")
     List<String> shapes;
-    @Option(names = "--methods", split = ",", defaultValue = "full,lora,dora,qlora")
+    @Option(names = "--methods", split = ",", defaultValue = "full,lora,dora,qlora,ia3,prompt,prefix,adapter")
     List<String> methods;
     @Option(names = "--steps", defaultValue = "12", description = "timed steps per run (after 3 warm-up steps)")
     int steps;
@@ -120,11 +120,15 @@ final class BenchCommand implements Callable<Integer> {
         try (CausalLM model = Models.random(c.config(), 1)) {
             TrainableModel trainable;
             switch (method) {
+                case "ia3": trainable = Peft.apply(model, oneml.IA3Config.builder().build()); break;
+                case "prompt": trainable = Peft.apply(model, oneml.PromptTuningConfig.builder().numVirtualTokens(20).build()); break;
+                case "prefix": trainable = Peft.apply(model, oneml.PrefixTuningConfig.builder().numVirtualTokens(20).build()); break;
+                case "adapter": trainable = Peft.apply(model, oneml.AdapterConfig.pfeiffer()); break;
                 case "qlora": trainable = Peft.apply(model, oneml.QLoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build()); break;
                 case "full": trainable = new FullFineTuning(model); break;
                 case "lora": trainable = Peft.apply(model, LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build()); break;
                 case "dora": trainable = Peft.apply(model, LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").useDora(true).build()); break;
-                default: throw new IllegalArgumentException("unknown method '" + method + "'; methods: full, lora, dora");
+                default: throw new IllegalArgumentException("unknown method '" + method + "'; methods: full, lora, dora, qlora, ia3, prompt, prefix, adapter");
             }
             List<TokenizedExample> data = new ArrayList<>();
             java.util.Random random = new java.util.Random(3);

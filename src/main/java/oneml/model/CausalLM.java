@@ -160,11 +160,12 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
             stateDict.remove(base.path() + ".weight");
             long n = base.inFeatures() * base.outFeatures();
             params += n;
-            bytes += base.quantizedWeight().storageBytes();
+            bytes += base.quantizedBytes();
             absErrorSum += error.meanAbs() * n;
             maxError = Math.max(maxError, error.maxAbs());
         }
         quantization = new QuantizationSummary(quantConfig, params, bytes, absErrorSum / params, maxError);
+        System.gc(); // the float32 copies quantising went through are garbage: let the heap shrink back
         return quantization;
     }
 
@@ -328,11 +329,24 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
             k = k.expandDims(2).broadcast(b, kvHeads, group, s, d).reshape(b, heads, s, d);
             v = v.expandDims(2).broadcast(b, kvHeads, group, s, d).reshape(b, heads, s, d);
         }
-        NDArray scores = Scalars.dividedBy(q.matMul(k.transpose(0, 1, 3, 2)), Math.sqrt(d));
+        // scale q rather than the scores: [B, H, T, D] is smaller than [B, H, T, S]
+        NDArray scores = Scalars.dividedBy(q, Math.sqrt(d)).matMul(k.transpose(0, 1, 3, 2));
         if (t > 1) {
-            scores = scores.add(causalMask(q.getManager(), t, s));
+            scores = scores.add(maskFor(q.getManager(), t, s));
         }
         return scores.softmax(-1).matMul(v);
+    }
+
+    private NDArray cachedMask;
+
+    /** The causal mask, built once per forward pass and shared by every layer (same manager, same sizes). */
+    private NDArray maskFor(NDManager manager, long t, long s) {
+        NDArray m = cachedMask;
+        if (m == null || m.isReleased() || m.getManager() != manager || m.getShape().get(0) != t || m.getShape().get(1) != s) {
+            m = causalMask(manager, t, s);
+            cachedMask = m;
+        }
+        return m;
     }
 
     /** [T, S] additive mask: query i (at key position S - T + i) sees keys 0 .. S - T + i. */

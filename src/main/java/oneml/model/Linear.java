@@ -21,7 +21,8 @@ public final class Linear implements LinearLayer {
     private final long out;
     private NDArray weight;
     private DeviceQuantizedTensor quantized;
-    private QuantizedTensor quantizedSource;
+    private QuantConfig quantConfig;
+    private long quantizedBytes;
     private NDManager quantizedOwner;
     private final NDArray bias;
 
@@ -35,7 +36,14 @@ public final class Linear implements LinearLayer {
 
     @Override
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.core.Linear.linear(x, weight(x.getManager()), bias).singletonOrThrow();
+        if (quantized == null) {
+            return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+        }
+        // the dequantised copy is released as soon as libtorch is done with it (at once without autograd,
+        // after this block's backward with it): holding all of them until the step ends would undo QLoRA
+        try (NDManager scope = x.getManager().newSubManager()) {
+            return ai.djl.nn.core.Linear.linear(x, quantized.dequantize(scope), bias).singletonOrThrow();
+        }
     }
 
     /** The module's dotted Hugging Face path, e.g. {@code model.layers.0.self_attn.q_proj}. */
@@ -60,9 +68,14 @@ public final class Linear implements LinearLayer {
         return quantized != null;
     }
 
-    /** The 4-bit form (codes, scales), or null while the weight is dense. */
-    public QuantizedTensor quantizedWeight() {
-        return quantizedSource;
+    /** The 4-bit form as the forward pass uses it (codes, scales, tables), or null while the weight is dense. */
+    public DeviceQuantizedTensor quantizedWeight() {
+        return quantized;
+    }
+
+    /** Bytes of the 4-bit codes and their block scales (lookup tables excluded, as bitsandbytes counts). */
+    public long quantizedBytes() {
+        return quantizedBytes;
     }
 
     /** Null when the projection has no bias. */
@@ -79,12 +92,14 @@ public final class Linear implements LinearLayer {
             throw new IllegalStateException(path + " is quantised already");
         }
         float[] values = weight.toFloatArray();
-        quantizedSource = Quantizer.quantize(values, new long[] {out, in}, config);
+        QuantizedTensor codes = Quantizer.quantize(values, new long[] {out, in}, config);
+        quantConfig = config;
+        quantizedBytes = codes.storageBytes();
         quantizedOwner = weight.getManager();
-        quantized = quantizedSource.upload(quantizedOwner);
+        quantized = codes.upload(quantizedOwner); // the Java-side copy is dropped: native memory only
         weight.close();
         weight = null;
-        return quantizedSource.error(values);
+        return codes.error(values);
     }
 
     /**
@@ -100,11 +115,10 @@ public final class Linear implements LinearLayer {
             weight.set(values.toType(weight.getDataType(), false).toFloatArray());
             return;
         }
-        QuantConfig config = new QuantConfig(quantizedSource.type(), quantizedSource.blocksize(), quantizedSource.doubleQuantized(),
-                QuantConfig.DEFAULT_DOUBLE_QUANT_BLOCKSIZE);
         quantized.close();
-        quantizedSource = Quantizer.quantize(values.toFloatArray(), new long[] {out, in}, config);
-        quantized = quantizedSource.upload(quantizedOwner);
+        QuantizedTensor codes = Quantizer.quantize(values.toFloatArray(), new long[] {out, in}, quantConfig);
+        quantizedBytes = codes.storageBytes();
+        quantized = codes.upload(quantizedOwner);
     }
 
     /** Adds {@code delta} to the weight: in place when dense, by dequantise-add-requantise when quantised. */
@@ -136,6 +150,6 @@ public final class Linear implements LinearLayer {
     @Override
     public String toString() {
         return "Linear(" + path + ", in=" + in + ", out=" + out + (bias != null ? ", bias" : "")
-                + (quantized != null ? ", " + quantizedSource.type() + " " + String.format("%.3f", quantizedSource.bitsPerParameter()) + " bits" : "") + ")";
+                + (quantized != null ? ", " + quantConfig.type() : "") + ")";
     }
 }

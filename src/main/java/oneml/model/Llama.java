@@ -75,7 +75,7 @@ public final class Llama extends CausalLM {
         NDArray q = linear(p + ".self_attn.q_proj").forward(x).reshape(b, t, heads, d).transpose(0, 2, 1, 3);
         NDArray k = linear(p + ".self_attn.k_proj").forward(x).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
         NDArray v = linear(p + ".self_attn.v_proj").forward(x).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
-        NDList cosSin = rotaryTables(h.getManager(), positionOffset, t);
+        NDList cosSin = rotaryFor(h.getManager(), positionOffset, t);
         q = rotate(q, cosSin.get(0), cosSin.get(1));
         k = rotate(k, cosSin.get(0), cosSin.get(1));
         NDList prefixed = withPrefix(layer, k, v, cache);
@@ -106,6 +106,21 @@ public final class Llama extends CausalLM {
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray variance = x.square().mean(new int[] {-1}, true);
         return x.div(variance.add(config.normEps()).sqrt()).mul(weight);
+    }
+
+    private NDList cachedRotary;
+    private int cachedRotaryOffset;
+
+    /** The rotary tables, built once per forward pass and shared by every layer. */
+    private NDList rotaryFor(NDManager manager, int offset, long t) {
+        NDList c = cachedRotary;
+        if (c == null || c.get(0).isReleased() || c.get(0).getManager() != manager || cachedRotaryOffset != offset
+                || c.get(0).getShape().get(0) != t) {
+            c = rotaryTables(manager, offset, t);
+            cachedRotary = c;
+            cachedRotaryOffset = offset;
+        }
+        return c;
     }
 
     /** cos and sin tables [T, D] for positions offset .. offset + T - 1 (frequencies repeated twice). */

@@ -136,6 +136,7 @@ public final class Trainer {
                         grads.values().forEach(g -> g.muli(scale));
                     }
                     optimizer.step(grads, lr, scratch);
+                    trimIfQuantized(lm);
                     tokensSeen += stepTokens;
                     double seconds = (System.nanoTime() - stepStart) / 1e9;
                     double elapsed = (System.nanoTime() - start) / 1e9;
@@ -221,6 +222,7 @@ public final class Trainer {
         for (int i = 0; i < layers; i++) {
             reseed(step, micro, i);
             inputs[i + 1] = lm.block(i, inputs[i], start, null);
+            trimIfLargeQuantized(lm);
         }
         NDArray upstream;
         float value;
@@ -244,6 +246,7 @@ public final class Trainer {
                 gc.backward(out.mul(upstream).sum());
                 upstream = input.getGradient();
             }
+            trimIfLargeQuantized(lm);
         }
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray embedded = lm.embed(ids, start);
@@ -254,6 +257,27 @@ public final class Trainer {
             }
         }
         return value;
+    }
+
+    /**
+     * A 4-bit base allocates a fresh float32 copy of each weight per block; glibc keeps such freed pages,
+     * so the process would grow towards the float32 model's size (see {@link oneml.model.NativeMemory}).
+     * Trimming after each step keeps that in check; after each block too once the weights are big enough
+     * for memory to matter (a trim costs tens of milliseconds, too much per block for a small model).
+     */
+    private static void trimIfQuantized(CausalLM lm) {
+        if (lm.isQuantized()) {
+            oneml.model.NativeMemory.trim();
+        }
+    }
+
+    /** Float32 bytes of quantised weights above which trimming happens per block, not just per step. */
+    private static final long TRIM_PER_BLOCK_BYTES = 64L << 20;
+
+    private static void trimIfLargeQuantized(CausalLM lm) {
+        if (lm.isQuantized() && lm.quantization().parameters() * 4 >= TRIM_PER_BLOCK_BYTES) {
+            oneml.model.NativeMemory.trim();
+        }
     }
 
     private boolean embeddingsTrain(CausalLM lm) {

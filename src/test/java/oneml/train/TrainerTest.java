@@ -166,6 +166,21 @@ class TrainerTest {
     }
 
     @Test
+    void earlyStoppingKeepsTheBestAdapterOnDisk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        try (PeftModel model = lora(0.0)) {
+            // a learning rate this small cannot improve the validation loss, so patience runs out
+            TrainConfig config = TrainConfig.builder().steps(50).batchSize(8).learningRate(1e-12).evalEvery(2)
+                    .earlyStoppingPatience(2).checkpointDir(tmp.resolve("best")).build();
+            TrainingRun run = new Trainer(model, counting(32, 12, 1), counting(8, 12, 2), config, List.of()).run();
+            assertEquals(StopReason.EARLY_STOPPED, run.stopReason(), run.toString());
+            assertEquals(6, run.stepsRun());
+            assertEquals(2, run.bestStep());
+            assertTrue(java.nio.file.Files.isRegularFile(tmp.resolve("best").resolve("adapter_model.safetensors")));
+            assertTrue(java.nio.file.Files.isRegularFile(tmp.resolve("best").resolve("adapter_config.json")));
+        }
+    }
+
+    @Test
     void schedulesFollowTransformers() {
         assertEquals(0.5, Schedule.LINEAR.rate(1.0, 0, 2, 10), 1e-12);
         assertEquals(1.0, Schedule.LINEAR.rate(1.0, 2, 2, 10), 1e-12);
