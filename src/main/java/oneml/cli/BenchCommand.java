@@ -60,6 +60,7 @@ final class BenchCommand implements Callable<Integer> {
             case "tiny": return new Case(name, ModelConfig.llama(817, 256, 4, 8, 4, 688, 256), 8, 128);
             case "large": return new Case(name, ModelConfig.llama(817, 512, 8, 8, 4, 1376, 256), 8, 128);
             case "wide": return new Case(name, ModelConfig.llama(817, 1024, 8, 16, 8, 2752, 256), 4, 32);
+            case "medium": return new Case(name, ModelConfig.llama(817, 768, 4, 12, 4, 2048, 256), 2, 16);
             default: throw new IllegalArgumentException("unknown shape '" + name + "'; shapes: tiny, large, wide");
         }
     }

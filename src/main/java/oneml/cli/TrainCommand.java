@@ -28,7 +28,7 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
     @Mixin DataOptions dataOptions;
 
-    @Option(names = "--method", defaultValue = "lora", description = "lora, dora, ia3, prompt, prefix or adapter (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "lora", description = "lora, dora, qlora, ia3, prompt, prefix or adapter (default: ${DEFAULT-VALUE})")
     String method;
     @Option(names = "--r", defaultValue = "16", description = "LoRA rank (default: ${DEFAULT-VALUE})")
     int r;
@@ -70,6 +70,8 @@ final class TrainCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--eval-limit", defaultValue = "200", description = "test rows scored before and after (0: all)")
     int evalLimit;
+    @Option(names = "--quant-type", defaultValue = "nf4", description = "qlora: nf4 or fp4 (default: ${DEFAULT-VALUE})")
+    String quantType;
     @Option(names = "--out", paramLabel = "DIR", description = "where the adapter is saved (default: out/adapters/<task>-<method>)")
     Path out;
 
@@ -113,6 +115,10 @@ final class TrainCommand implements Callable<Integer> {
                 return LoRAConfig.builder().r(r).alpha(alpha).dropout(dropout)
                         .targetModules(targetModules == null ? List.of("q_proj", "v_proj") : targetModules)
                         .useRslora(rslora).useDora(m.equals("dora")).build();
+            case "qlora":
+                return oneml.QLoRAConfig.builder().r(r).alpha(alpha).dropout(dropout)
+                        .targetModules((targetModules == null ? List.of("q_proj", "v_proj") : targetModules).toArray(new String[0]))
+                        .useRslora(rslora).quantType(quantType).build();
             case "ia3":
                 return IA3Config.builder().targetModules(targetModules == null ? List.of() : targetModules).build();
             case "prompt": {
@@ -124,7 +130,7 @@ final class TrainCommand implements Callable<Integer> {
             case "adapter":
                 return bottleneckAdapter();
             default:
-                throw new IllegalArgumentException("--method " + method + " is not available; choose lora, dora, ia3, prompt, prefix or adapter");
+                throw new IllegalArgumentException("--method " + method + " is not available; choose lora, dora, qlora, ia3, prompt, prefix or adapter");
         }
     }
 }

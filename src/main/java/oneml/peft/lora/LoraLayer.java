@@ -21,6 +21,7 @@ import oneml.model.WrappedLinear;
  * land in the step's manager and not in the long-lived one holding A, B and W.
  */
 final class LoraLayer extends WrappedLinear {
+    private static final org.slf4j.Logger WARNINGS = org.slf4j.LoggerFactory.getLogger(LoraLayer.class);
     final String path;
     final int rank;
     final double scaling;
@@ -104,6 +105,11 @@ final class LoraLayer extends WrappedLinear {
             return;
         }
         Linear base = base();
+        if (base.isQuantized()) {
+            WARNINGS.warn("Merging the adapter into the 4-bit weights of {}: the sum is quantised again and rounds;"
+                    + " unmerge will not restore the original codes exactly. Merge into a float32 copy of the base"
+                    + " to ship a precise model.", path);
+        }
         try (NDManager scratch = a.getManager().newSubManager()) {
             if (magnitude == null) {
                 base.addToWeight(delta(scratch));
