@@ -3,6 +3,7 @@ package oneml;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import oneml.data.TextDataset;
 import oneml.model.CausalLM;
 import oneml.model.TrainableModel;
@@ -26,6 +27,7 @@ public final class Train {
     private final TrainConfig.Builder config = TrainConfig.builder();
     private final List<TrainingListener> listeners = new ArrayList<>();
     private boolean quiet;
+    private static volatile Supplier<? extends TrainingListener> progressFactory;
 
     private Train(TrainableModel model, TextDataset data) {
         this.model = model;
@@ -71,6 +73,14 @@ public final class Train {
         return this;
     }
 
+    /**
+     * Replaces the console progress bar of runs that are not {@link #quiet()}: the Jupyter kernel installs a live
+     * display updated in place. {@code null} restores the console bar.
+     */
+    public static void progress(Supplier<? extends TrainingListener> factory) {
+        progressFactory = factory;
+    }
+
     public TrainConfig config() {
         return config.build();
     }
@@ -81,7 +91,8 @@ public final class Train {
         ExampleEncoder encoder = new ExampleEncoder(lm.tokenizer(), lm.config(), tc.maxLength());
         List<TrainingListener> all = new ArrayList<>(listeners);
         if (!quiet) {
-            all.add(0, new ConsoleProgress(System.out));
+            Supplier<? extends TrainingListener> factory = progressFactory;
+            all.add(0, factory == null ? new ConsoleProgress(System.out) : factory.get());
         }
         var trainer = new Trainer(model, encoder.encode(data.train()), encoder.encode(data.validation()), tc, all);
         return trainer.run();

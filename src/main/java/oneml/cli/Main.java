@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "oneml", mixinStandardHelpOptions = true, version = "oneml 0.1.0",
         description = "Parameter-efficient fine-tuning workbench (LoRA, DoRA) on DJL + libtorch, offline.",
         subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, InfoCommand.class, BenchCommand.class,
-                ShellCommand.class, CommandLine.HelpCommand.class})
+                ShellCommand.class, KernelCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

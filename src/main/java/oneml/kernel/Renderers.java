@@ -1,0 +1,206 @@
+package oneml.kernel;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.lang.reflect.RecordComponent;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+import oneml.data.TextDataset;
+import oneml.peft.Adapter;
+import oneml.peft.PeftModel;
+import oneml.train.Evaluator;
+import oneml.train.TrainingRun;
+import org.dflib.jjava.jupyter.kernel.display.RenderContext;
+import org.dflib.jjava.jupyter.kernel.display.Renderer;
+import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.VectorGraphicsEncoder;
+import org.knowm.xchart.internal.chartpart.Chart;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.io.html.HtmlWriteOptions;
+import tech.tablesaw.io.html.HtmlWriter;
+
+/**
+ * How cell values look in a notebook: Tablesaw tables as HTML (first rows, then the shape) and text, XChart
+ * charts as PNG (SVG on request), oneml's configs, PEFT models, training runs, evaluation results and datasets
+ * as small HTML summaries, each with its {@code toString()} as text/plain. A renderer that fails falls back to
+ * text instead of failing the cell.
+ */
+final class Renderers {
+    /** Rows of a table shown before "... N more rows". */
+    static final int TABLE_ROWS = 20;
+
+    private static final MIMEType HTML = MIMEType.TEXT_HTML;
+    private static final MIMEType PNG = MIMEType.IMAGE_PNG;
+    private static final MIMEType SVG = MIMEType.IMAGE_SVG;
+
+    private Renderers() {}
+
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    static void registerAll(Renderer renderer) {
+        renderer.createRegistration(Table.class).preferring(HTML).supporting(MIMEType.TEXT_PLAIN)
+                .register((t, ctx) -> guarded(ctx, () -> {
+                    ctx.renderIfRequested(HTML, () -> tableHtml(t));
+                    ctx.renderIfRequested(MIMEType.TEXT_PLAIN, () -> t.print(TABLE_ROWS));
+                }));
+        renderer.createRegistration((Class) Chart.class).preferring(PNG).supporting(SVG)
+                .register((c, ctx) -> guarded(ctx, () -> {
+                    Chart<?, ?> chart = (Chart<?, ?>) c;
+                    ctx.renderIfRequested(PNG, () -> png(chart));
+                    ctx.renderIfRequested(SVG, () -> svg(chart));
+                    ctx.getOutputContainer().putText(chart.getClass().getSimpleName()
+                            + (chart.getTitle() == null || chart.getTitle().isEmpty() ? "" : " \"" + chart.getTitle() + "\""));
+                }));
+        renderer.createRegistration(TrainingRun.class).preferring(HTML)
+                .register((r, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> runHtml(r))));
+        renderer.createRegistration(PeftModel.class).preferring(HTML)
+                .register((m, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> peftHtml(m))));
+        renderer.createRegistration(Evaluator.TaskResult.class).preferring(HTML)
+                .register((r, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> taskHtml(r))));
+        renderer.createRegistration(TextDataset.class).preferring(HTML)
+                .register((d, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> datasetHtml(d))));
+        // configs and the other small records of oneml (LoRAConfig, TrainConfig, ModelConfig, ...)
+        renderer.createRegistration(Record.class).preferring(HTML)
+                .register((r, ctx) -> guarded(ctx, () -> {
+                    if (r.getClass().getName().startsWith("oneml.")) {
+                        ctx.renderIfRequested(HTML, () -> recordHtml(r));
+                    }
+                }));
+    }
+
+    private static void guarded(RenderContext ctx, Runnable render) {
+        try {
+            render.run();
+        } catch (RuntimeException | LinkageError e) {
+            ctx.getOutputContainer().putText("(could not render: " + e + ")");
+        }
+    }
+
+    static String tableHtml(Table t) {
+        Table shown = t.rowCount() > TABLE_ROWS ? t.first(TABLE_ROWS) : t;
+        StringWriter out = new StringWriter();
+        try {
+            new HtmlWriter().write(shown, HtmlWriteOptions.builder(out).escapeText(true).build());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        StringBuilder s = new StringBuilder("<div class=\"oneml-table\">");
+        if (t.name() != null && !t.name().isBlank()) {
+            s.append("<div><b>").append(escape(t.name())).append("</b></div>");
+        }
+        s.append(out);
+        s.append("<div style=\"color:#666\">").append(String.format(Locale.ROOT, "%,d rows × %,d columns", t.rowCount(), t.columnCount()));
+        if (t.rowCount() > TABLE_ROWS) {
+            s.append(String.format(Locale.ROOT, " (first %d shown)", TABLE_ROWS));
+        }
+        return s.append("</div></div>").toString();
+    }
+
+    static String png(Chart<?, ?> chart) {
+        try {
+            return Base64.getEncoder().encodeToString(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static String svg(Chart<?, ?> chart) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            VectorGraphicsEncoder.saveVectorGraphic(chart, out, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    static String runHtml(TrainingRun r) {
+        StringBuilder s = new StringBuilder("<div class=\"oneml-run\"><b>TrainingRun</b>: ")
+                .append(escape(String.valueOf(r.stopReason()))).append(" after ").append(r.stepsRun()).append(" steps")
+                .append(r.message() == null || r.message().isEmpty() ? "" : " (" + escape(r.message()) + ")")
+                .append("<table>");
+        row(s, "time", String.format(Locale.ROOT, "%.1f s, %,.0f tokens/s", r.seconds(), r.tokensPerSecond()));
+        row(s, "trainable parameters", String.format(Locale.ROOT, "%,d", r.trainableParameters()));
+        row(s, "final train loss", String.format(Locale.ROOT, "%.4f (mean of the last tenth of the steps)", r.finalTrainLoss()));
+        if (r.evaluations().rowCount() > 0) {
+            row(s, "validation loss", String.format(Locale.ROOT, "%.4f at the first check → best %.4f at step %d",
+                    r.firstValidationLoss(), r.bestValidationLoss(), r.bestStep()));
+        }
+        row(s, "config", escape(String.valueOf(r.config())));
+        return s.append("</table><div style=\"color:#666\">history(): ").append(r.history().rowCount())
+                .append(" steps, evaluations(): ").append(r.evaluations().rowCount()).append(" checks</div></div>").toString();
+    }
+
+    static String peftHtml(PeftModel m) {
+        StringBuilder s = new StringBuilder("<div class=\"oneml-peft\"><b>PeftModel</b> on ")
+                .append(escape(String.valueOf(m.model().config()))).append("<table><tr><th></th><th>adapter</th><th>config</th>"
+                        + "<th>modules</th><th>merged</th></tr>");
+        for (Map.Entry<String, Adapter> e : m.adapters().entrySet()) {
+            Adapter a = e.getValue();
+            s.append("<tr><td>").append(e.getKey().equals(m.activeAdapter()) ? "●" : "").append("</td><td>")
+                    .append(escape(a.name())).append("</td><td>").append(escape(String.valueOf(a.config()))).append("</td><td>")
+                    .append(a.targets().size()).append("</td><td>").append(a.isMerged() ? "yes" : "no").append("</td></tr>");
+        }
+        return s.append("</table><div>").append(escape(m.trainableParametersSummary())).append("</div></div>").toString();
+    }
+
+    static String taskHtml(Evaluator.TaskResult r) {
+        StringBuilder s = new StringBuilder("<div class=\"oneml-eval\"><b>")
+                .append(String.format(Locale.ROOT, "accuracy %.3f</b> (%d of %d correct)", r.accuracy(), r.correct(), r.total()));
+        if (r.predictions() != null && r.predictions().rowCount() > 0) {
+            s.append(tableHtml(r.predictions().first(Math.min(5, r.predictions().rowCount()))));
+        }
+        return s.append("</div>").toString();
+    }
+
+    static String datasetHtml(TextDataset d) {
+        StringBuilder s = new StringBuilder("<div class=\"oneml-dataset\"><b>").append(escape(d.name())).append("</b>: ")
+                .append(String.format(Locale.ROOT, "train %,d, validation %,d, test %,d rows",
+                        d.train().rowCount(), d.validation().rowCount(), d.test().rowCount()));
+        if (d.train().rowCount() > 0) {
+            s.append(tableHtml(d.train().first(Math.min(3, d.train().rowCount()))));
+        }
+        return s.append("</div>").toString();
+    }
+
+    static String recordHtml(Record r) {
+        StringBuilder s = new StringBuilder("<div class=\"oneml-record\"><b>").append(escape(r.getClass().getSimpleName()))
+                .append("</b><table>");
+        for (RecordComponent c : r.getClass().getRecordComponents()) {
+            Object value;
+            try {
+                value = c.getAccessor().invoke(r);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                value = "?";
+            }
+            String text = String.valueOf(value);
+            if (text.length() > 200) {
+                text = text.substring(0, 200) + "…";
+            }
+            row(s, c.getName(), escape(text));
+        }
+        return s.append("</table></div>").toString();
+    }
+
+    private static void row(StringBuilder s, String key, String valueHtml) {
+        s.append("<tr><th style=\"text-align:left\">").append(escape(key)).append("</th><td style=\"text-align:left\">")
+                .append(valueHtml).append("</td></tr>");
+    }
+
+    static String escape(String text) {
+        StringBuilder s = new StringBuilder(text.length());
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '<' -> s.append("&lt;");
+                case '>' -> s.append("&gt;");
+                case '&' -> s.append("&amp;");
+                case '"' -> s.append("&quot;");
+                default -> s.append(c);
+            }
+        }
+        return s.toString();
+    }
+}

@@ -1,0 +1,83 @@
+package oneml.viz;
+
+import java.util.ArrayList;
+import java.util.List;
+import oneml.train.TrainingRun;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.api.NumberColumn;
+
+/**
+ * Charts of training runs with XChart; in the Jupyter kernel a chart displays as a PNG.
+ * {@code Charts.loss(run)}: training loss per step (light), its moving average, and validation loss.
+ */
+public final class Charts {
+    private Charts() {}
+
+    /** Training loss (raw and smoothed over {@code max(1, steps/20)} steps) and validation loss against the step. */
+    public static XYChart loss(TrainingRun run) {
+        return loss(run, "Training and validation loss");
+    }
+
+    public static XYChart loss(TrainingRun run, String title) {
+        XYChart chart = new XYChartBuilder().width(640).height(360).title(title).xAxisTitle("step").yAxisTitle("loss (cross-entropy)").build();
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+        chart.getStyler().setMarkerSize(5);
+        Table h = run.history();
+        if (h.rowCount() > 0) {
+            double[] steps = doubles(h, "step");
+            double[] loss = doubles(h, "loss");
+            XYSeries raw = chart.addSeries("train loss", steps, loss);
+            raw.setMarker(SeriesMarkers.NONE);
+            raw.setLineColor(new java.awt.Color(0x1f, 0x77, 0xb4, 90));
+            int window = Math.max(1, steps.length / 20);
+            if (window > 1) {
+                XYSeries smooth = chart.addSeries("train loss (moving average of " + window + ")", steps, movingAverage(loss, window));
+                smooth.setMarker(SeriesMarkers.NONE);
+                smooth.setLineColor(new java.awt.Color(0x1f, 0x77, 0xb4));
+            }
+        }
+        Table e = run.evaluations();
+        if (e.rowCount() > 0) {
+            XYSeries val = chart.addSeries("validation loss", doubles(e, "step"), doubles(e, "val_loss"));
+            val.setMarker(SeriesMarkers.CIRCLE);
+            val.setLineColor(new java.awt.Color(0xff, 0x7f, 0x0e));
+            val.setMarkerColor(new java.awt.Color(0xff, 0x7f, 0x0e));
+        }
+        return chart;
+    }
+
+    /** A simple titled line chart of {@code y} against {@code x} columns of a table. */
+    public static XYChart line(Table table, String x, String y, String title) {
+        XYChart chart = new XYChartBuilder().width(640).height(360).title(title).xAxisTitle(x).yAxisTitle(y).build();
+        chart.addSeries(y, doubles(table, x), doubles(table, y)).setMarker(SeriesMarkers.NONE);
+        return chart;
+    }
+
+    static double[] doubles(Table t, String column) {
+        NumberColumn<?, ?> c = (NumberColumn<?, ?>) t.column(column);
+        double[] out = new double[c.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = c.getDouble(i);
+        }
+        return out;
+    }
+
+    static double[] movingAverage(double[] values, int window) {
+        double[] out = new double[values.length];
+        double sum = 0;
+        List<Double> buffer = new ArrayList<>();
+        for (int i = 0; i < values.length; i++) {
+            sum += values[i];
+            buffer.add(values[i]);
+            if (buffer.size() > window) {
+                sum -= buffer.remove(0);
+            }
+            out[i] = sum / buffer.size();
+        }
+        return out;
+    }
+}
