@@ -1,5 +1,7 @@
 package oneml.peft.adapter;
 
+import static oneml.peft.ConfigJson.has;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -328,9 +330,6 @@ public final class BottleneckAdapter implements Adapter {
         return b.build();
     }
 
-    private static boolean has(JsonObject o, String key) {
-        return o.has(key) && !o.get(key).isJsonNull();
-    }
 
     @Override
     public String toString() {

@@ -1,5 +1,7 @@
 package oneml.peft.ia3;
 
+import static oneml.peft.ConfigJson.has;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -241,9 +243,6 @@ public final class IA3Adapter implements Adapter {
                 + " (e.g. " + Arrays.asList("k_proj", "v_proj", "down_proj") + ")");
     }
 
-    private static boolean has(JsonObject o, String key) {
-        return o.has(key) && !o.get(key).isJsonNull();
-    }
 
     @Override
     public String toString() {

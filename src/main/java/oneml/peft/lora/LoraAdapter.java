@@ -1,5 +1,7 @@
 package oneml.peft.lora;
 
+import static oneml.peft.ConfigJson.has;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -312,9 +314,6 @@ public final class LoraAdapter implements Adapter {
         return b.build();
     }
 
-    private static boolean has(JsonObject o, String key) {
-        return o.has(key) && !o.get(key).isJsonNull();
-    }
 
     @Override
     public String toString() {

@@ -1,5 +1,7 @@
 package oneml.peft.prefix;
 
+import static oneml.peft.ConfigJson.has;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
@@ -170,9 +172,6 @@ public final class PrefixTuningAdapter implements Adapter {
         return b.build();
     }
 
-    private static boolean has(JsonObject o, String key) {
-        return o.has(key) && !o.get(key).isJsonNull();
-    }
 
     @Override
     public String toString() {

@@ -1,5 +1,7 @@
 package oneml.peft.prompt;
 
+import static oneml.peft.ConfigJson.has;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -227,9 +229,6 @@ public final class PromptTuningAdapter implements Adapter {
         }
     }
 
-    private static boolean has(JsonObject o, String key) {
-        return o.has(key) && !o.get(key).isJsonNull();
-    }
 
     @Override
     public String toString() {
