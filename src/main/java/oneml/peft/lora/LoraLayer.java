@@ -53,9 +53,10 @@ final class LoraLayer extends WrappedLinear {
         }
         boolean dropping = training && dropout > 0;
         NDArray xd = dropping ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-        NDArray update = linear(linear(xd, a), b);
+        // scale the rank-r intermediate, not the [.., out] result: the same product, a far smaller pass
+        NDArray update = linear(Scalars.times(linear(xd, a), scaling), b);
         if (magnitude == null) {
-            return y.add(Scalars.times(update, scaling));
+            return y.add(update);
         }
         NDArray k = x.getManager().zeros(new Shape()).add(magnitude).div(detachedRowNorm(x.getManager()));
         Linear base = base();
@@ -65,7 +66,7 @@ final class LoraLayer extends WrappedLinear {
         } else {
             baseWithoutBias = base.bias() == null ? y : y.sub(base.bias());
         }
-        return y.add(baseWithoutBias.mul(k.sub(1))).add(Scalars.times(update.mul(k), scaling));
+        return y.add(baseWithoutBias.mul(k.sub(1))).add(update.mul(k));
     }
 
     /** ||W + s·B·A|| per output row, [out], without gradient (DoRA treats it as a constant). */
