@@ -17,6 +17,11 @@ final class ShellCommand implements Callable<Integer> {
             "import oneml.data.*;",
             "import oneml.model.*;",
             "import oneml.peft.*;",
+            "import oneml.peft.adapter.Compose;",
+            "import oneml.viz.*;",
+            "import org.knowm.xchart.*;",
+            "import java.util.*;",
+            "import java.nio.file.*;",
             "import oneml.train.*;",
             "import tech.tablesaw.api.*;",
             "");
