@@ -19,6 +19,7 @@ import java.util.concurrent.Callable;
 import oneml.LoRAConfig;
 import oneml.Models;
 import oneml.Peft;
+import oneml.compare.ProcessMemory;
 import oneml.io.AtomicFiles;
 import oneml.model.CausalLM;
 import oneml.model.Engines;
@@ -117,7 +118,7 @@ final class BenchCommand implements Callable<Integer> {
     /** One (shape, method) measurement in this JVM: tokens/s over the timed steps and peak RSS above the loaded model. */
     static JsonObject measure(Case c, String method, int steps) {
         Engines.rootManager();
-        long before = Memory.resetPeak(); // the engine is up; no model yet
+        long before = ProcessMemory.resetPeak(); // the engine is up; no model yet
         try (CausalLM model = Models.random(c.config(), 1)) {
             TrainableModel trainable;
             switch (method) {
@@ -140,7 +141,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 data.add(new TokenizedExample(ids, ids.clone()));
             }
-            long loaded = Memory.resetPeak(); // model in its training form; a float32 spike while quantising is not counted
+            long loaded = ProcessMemory.resetPeak(); // model in its training form; a float32 spike while quantising is not counted
             int warmup = 3;
             double[] timed = new double[2]; // seconds, tokens over the timed steps
             TrainingListener clock = new TrainingListener() {
@@ -159,7 +160,7 @@ final class BenchCommand implements Callable<Integer> {
             TrainConfig tc = TrainConfig.builder().steps(warmup + steps).batchSize(c.batch()).learningRate(1e-4).evalEvery(0)
                     .maxLength(c.seq()).build();
             new Trainer(trainable, data, List.of(), tc, List.of(clock)).run();
-            long peak = Memory.peakRss();
+            long peak = ProcessMemory.peakRss();
             JsonObject r = new JsonObject();
             r.addProperty("shape", c.shape());
             r.addProperty("method", method);

@@ -18,6 +18,7 @@ final class ShellCommand implements Callable<Integer> {
             "import oneml.model.*;",
             "import oneml.peft.*;",
             "import oneml.peft.adapter.Compose;",
+            "import oneml.compare.*;",
             "import oneml.viz.*;",
             "import org.knowm.xchart.*;",
             "import java.util.*;",

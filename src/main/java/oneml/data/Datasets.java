@@ -99,6 +99,29 @@ public final class Datasets {
                 splits.get(0), splits.get(1), splits.get(2));
     }
 
+    /**
+     * One file ({@code .jsonl} or {@code .csv}) split into train, validation and test: the rows are shuffled with
+     * {@code seed}, then 80% train, 10% validation, 10% test (at least one row each). The dataset is named after the file.
+     */
+    public static TextDataset splitFile(Path file, long seed) throws IOException {
+        Table all = loadSplit(file);
+        int n = all.rowCount();
+        if (n < 3) {
+            throw new IllegalArgumentException(file + ": " + n + " rows; splitting into train, validation and test needs at least 3");
+        }
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            order.add(i);
+        }
+        java.util.Collections.shuffle(order, new java.util.Random(seed));
+        int held = Math.max(1, n / 10);
+        int[] test = order.subList(0, held).stream().mapToInt(Integer::intValue).toArray();
+        int[] validation = order.subList(held, 2 * held).stream().mapToInt(Integer::intValue).toArray();
+        int[] train = order.subList(2 * held, n).stream().mapToInt(Integer::intValue).toArray();
+        String name = file.getFileName().toString().replaceFirst("\\.(jsonl|csv)$", "");
+        return new TextDataset(name, all.rows(train), all.rows(validation), all.rows(test));
+    }
+
     /** Loads one split file, {@code .jsonl} or {@code .csv}, into a table of string columns. */
     public static Table loadSplit(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {

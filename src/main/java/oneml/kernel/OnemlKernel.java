@@ -82,6 +82,7 @@ public final class OnemlKernel extends BaseKernel {
             "import oneml.train.*;",
             "import tech.tablesaw.api.*;",
             "import oneml.viz.*;",
+            "import oneml.compare.*;",
             "import org.knowm.xchart.*;",
             "import static oneml.kernel.Notebook.*;");
 

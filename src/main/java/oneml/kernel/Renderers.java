@@ -54,6 +54,17 @@ final class Renderers {
                     ctx.getOutputContainer().putText(chart.getClass().getSimpleName()
                             + (chart.getTitle() == null || chart.getTitle().isEmpty() ? "" : " \"" + chart.getTitle() + "\""));
                 }));
+        renderer.createRegistration(oneml.compare.Comparison.class).preferring(HTML).supporting(MIMEType.TEXT_PLAIN)
+                .register((c, ctx) -> guarded(ctx, () -> {
+                    ctx.renderIfRequested(HTML, () -> comparisonHtml(c));
+                    ctx.renderIfRequested(MIMEType.TEXT_PLAIN, c::toString);
+                }));
+        renderer.createRegistration(oneml.compare.MemoryPlan.class).preferring(HTML).supporting(MIMEType.TEXT_PLAIN)
+                .register((p, ctx) -> guarded(ctx, () -> {
+                    ctx.renderIfRequested(HTML, () -> "<div class=\"oneml-plan\"><div>" + escape(p.shape().toString()) + "</div>"
+                            + tableHtml(p.table()) + "</div>");
+                    ctx.renderIfRequested(MIMEType.TEXT_PLAIN, p::toString);
+                }));
         renderer.createRegistration(TrainingRun.class).preferring(HTML)
                 .register((r, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> runHtml(r))));
         renderer.createRegistration(PeftModel.class).preferring(HTML)
@@ -132,6 +143,16 @@ final class Renderers {
         row(s, "config", escape(String.valueOf(r.config())));
         return s.append("</table><div style=\"color:#666\">history(): ").append(r.history().rowCount())
                 .append(" steps, evaluations(): ").append(r.evaluations().rowCount()).append(" checks</div></div>").toString();
+    }
+
+    static String comparisonHtml(oneml.compare.Comparison c) {
+        Table t = c.table().removeColumns("learning_rate");
+        if (c.results().stream().allMatch(r -> r.message().isEmpty())) {
+            t = t.removeColumns("message");
+        }
+        return "<div class=\"oneml-comparison\"><div>" + escape(String.format(Locale.ROOT,
+                "%s on %s, %d steps per method; untrained accuracy %.3f on %d test rows; memory is process RSS above each method's baseline",
+                c.dataset(), c.model(), c.steps(), c.baselineMetric(), c.testRows())) + "</div>" + tableHtml(t) + "</div>";
     }
 
     static String peftHtml(PeftModel m) {

@@ -67,6 +67,7 @@ public final class Trainer {
         DoubleColumn lossCol = DoubleColumn.create("loss");
         DoubleColumn lrCol = DoubleColumn.create("learning_rate");
         DoubleColumn normCol = DoubleColumn.create("grad_norm");
+        DoubleColumn tokensCol = DoubleColumn.create("tokens");
         DoubleColumn tpsCol = DoubleColumn.create("tokens_per_s");
         DoubleColumn elapsedCol = DoubleColumn.create("elapsed_s");
         IntColumn evalStep = IntColumn.create("step");
@@ -144,6 +145,7 @@ public final class Trainer {
                     lossCol.append(loss);
                     lrCol.append(lr);
                     normCol.append(norm);
+                    tokensCol.append(stepTokens);
                     tpsCol.append(stepTokens / seconds);
                     elapsedCol.append(elapsed);
                     StepMetrics metrics = new StepMetrics(step + 1, total, loss, lr, norm, stepTokens / seconds, elapsed);
@@ -186,7 +188,7 @@ public final class Trainer {
             restore(params, bestValues);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        Table history = Table.create("history", stepCol, lossCol, lrCol, normCol, tpsCol, elapsedCol);
+        Table history = Table.create("history", stepCol, lossCol, lrCol, normCol, tokensCol, tpsCol, elapsedCol);
         Table evaluations = Table.create("evaluations", evalStep, evalLoss, evalPpl);
         TrainingRun run = new TrainingRun(config, history, evaluations, reason, message, lossCol.size(), seconds,
                 model.trainableParameterCount(), tokensSeen, bestStep > 0 ? best : Double.NaN, bestStep);

@@ -4,7 +4,7 @@ import java.util.Locale;
 import tech.tablesaw.api.Table;
 
 /**
- * The record of a finished run: per-step history (step, loss, learning_rate, grad_norm, tokens_per_s,
+ * The record of a finished run: per-step history (step, loss, learning_rate, grad_norm, tokens, tokens_per_s,
  * elapsed_s), validations (step, val_loss, val_perplexity), how it ended, and summary figures.
  */
 public record TrainingRun(
@@ -20,8 +20,25 @@ public record TrainingRun(
         double bestValidationLoss,
         int bestStep) {
 
+    /** Tokens per second of the whole run, validations included. */
     public double tokensPerSecond() {
         return seconds > 0 ? tokensSeen / seconds : 0;
+    }
+
+    /** Seconds spent in optimiser steps only (forward, backward, update), without validations. */
+    public double trainingSeconds() {
+        double sum = 0;
+        for (int i = 0; i < history.rowCount(); i++) {
+            double tps = history.doubleColumn("tokens_per_s").getDouble(i);
+            sum += tps > 0 ? history.doubleColumn("tokens").getDouble(i) / tps : 0;
+        }
+        return sum;
+    }
+
+    /** Training throughput: tokens per second of the optimiser steps, without validations. */
+    public double trainingTokensPerSecond() {
+        double s = trainingSeconds();
+        return s > 0 ? tokensSeen / s : 0;
     }
 
     /** Mean training loss over the last tenth of the steps (a single step's loss is noisy). */

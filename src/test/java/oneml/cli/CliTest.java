@@ -53,6 +53,27 @@ class CliTest {
     }
 
     @Test
+    void compareWritesTheReportFiles() {
+        Path out = tmp.resolve("compare");
+        Result r = run("compare", "--methods", "lora,prefix", "--steps", "4", "--eval-every", "2", "--eval-limit", "5", "--out", out.toString());
+        assertEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("lora") && r.output().contains("prefix") && r.output().contains("report: "), r.output());
+        for (String f : new String[] {"report.html", "results.json", "results.csv", "loss_curves.png", "memory_plan.png",
+                "adapters/lora/adapter_model.safetensors", "adapters/prefix/adapter_config.json"}) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing; output:\n" + r.output());
+        }
+        assertEquals(2, oneml.compare.Comparison.load(out).results().size());
+    }
+
+    @Test
+    void compareRejectsAnUnknownMethodBeforeTraining() {
+        Result r = run("compare", "--methods", "lora,lorra", "--out", tmp.resolve("c").toString());
+        assertEquals(2, r.code(), r.output());
+        assertTrue(r.output().startsWith("error: unknown method 'lorra'") && r.output().contains("qlora"), r.output());
+        assertTrue(!Files.exists(tmp.resolve("c")), "nothing is written for a bad command line");
+    }
+
+    @Test
     void badModelFolderIsOneLine() {
         Result r = run("info", "--model", tmp.resolve("missing").toString());
         assertEquals(2, r.code());

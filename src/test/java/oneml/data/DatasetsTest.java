@@ -150,4 +150,25 @@ class DatasetsTest {
     private static Path write(Path dir, String name, String... lines) throws IOException {
         return Files.write(dir.resolve(name), List.of(lines));
     }
+
+    @Test
+    void oneFileSplitsEightyTenTenDeterministically(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path file = tmp.resolve("reviews.jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 50; i++) {
+            lines.append("{\"prompt\":\"p").append(i).append("\",\"response\":\"r").append(i).append("\"}\n");
+        }
+        java.nio.file.Files.writeString(file, lines);
+        TextDataset d = Datasets.splitFile(file, 7);
+        assertEquals("reviews", d.name());
+        assertEquals(40, d.train().rowCount());
+        assertEquals(5, d.validation().rowCount());
+        assertEquals(5, d.test().rowCount());
+        java.util.Set<String> all = new java.util.HashSet<>();
+        for (String split : Datasets.SPLITS) {
+            all.addAll(d.split(split).stringColumn("prompt").asList());
+        }
+        assertEquals(50, all.size(), "every row in exactly one split");
+        assertEquals(d.test().stringColumn("prompt").asList(), Datasets.splitFile(file, 7).test().stringColumn("prompt").asList());
+    }
 }

@@ -41,8 +41,8 @@ class NotebookTest {
     @Test
     void theTeachingNotebooksAreThere() throws IOException {
         List<String> names = notebooks().toList();
-        for (String expected : List.of("01-lora-quickstart.ipynb", "02-qlora-and-memory.ipynb", "03-prefix-prompt-adapters.ipynb",
-                "04-dora-and-beyond.ipynb")) {
+        for (String expected : List.of("01-lora-quickstart.ipynb", "02-compare-peft-methods.ipynb", "03-qlora-and-memory.ipynb",
+                "04-prefix-prompt-adapters.ipynb", "05-dora-and-beyond.ipynb")) {
             assertTrue(names.contains(expected), expected + " is missing from notebooks/: " + names);
         }
     }

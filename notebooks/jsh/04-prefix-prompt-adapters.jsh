@@ -1,5 +1,5 @@
-// 03-prefix-prompt-adapters.jsh: the flow of notebooks/03-prefix-prompt-adapters.ipynb as a JShell script.
-// Run from the project folder: ./oneml shell notebooks/jsh/03-prefix-prompt-adapters.jsh
+// 04-prefix-prompt-adapters.jsh: the flow of notebooks/04-prefix-prompt-adapters.ipynb as a JShell script.
+// Run from the project folder: ./oneml shell notebooks/jsh/04-prefix-prompt-adapters.jsh
 // (./oneml shell imports oneml.*, oneml.data.*, oneml.model.*, oneml.peft.*, oneml.train.*, tech.tablesaw.api.*;
 // the notebook kernel also imports the chart packages, imported here. A chained call stays on one line: jshell ends
 // a statement at the first line break where it is complete.)
@@ -171,5 +171,5 @@ try (var files = java.nio.file.Files.walk(saved)) {
     files.filter(java.nio.file.Files::isRegularFile).sorted().forEach(f -> System.out.println(saved.relativize(f)));
 }
 
-System.out.println("03-prefix-prompt-adapters: done");
+System.out.println("04-prefix-prompt-adapters: done");
 /exit

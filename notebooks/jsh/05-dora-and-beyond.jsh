@@ -1,5 +1,5 @@
-// 04-dora-and-beyond.jsh: the flow of notebooks/04-dora-and-beyond.ipynb as a JShell script.
-// Run from the project folder: ./oneml shell notebooks/jsh/04-dora-and-beyond.jsh
+// 05-dora-and-beyond.jsh: the flow of notebooks/05-dora-and-beyond.ipynb as a JShell script.
+// Run from the project folder: ./oneml shell notebooks/jsh/05-dora-and-beyond.jsh
 // (./oneml shell imports oneml.*, oneml.data.*, oneml.model.*, oneml.peft.*, oneml.train.*, tech.tablesaw.api.*;
 // the notebook kernel also imports the chart packages, imported here. A chained call stays on one line: jshell ends
 // a statement at the first line break where it is complete.)
@@ -171,5 +171,5 @@ System.out.println(Eval.accuracy(merged, test));
 // `modulesToSave("lm_head")` to train a whole module beside the adapter, and `./oneml bench` to compare LoRA and DoRA
 // throughput on a larger model.
 
-System.out.println("04-dora-and-beyond: done");
+System.out.println("05-dora-and-beyond: done");
 /exit

@@ -1,5 +1,5 @@
-// 02-qlora-and-memory.jsh: the flow of notebooks/02-qlora-and-memory.ipynb as a JShell script.
-// Run from the project folder: ./oneml shell notebooks/jsh/02-qlora-and-memory.jsh
+// 03-qlora-and-memory.jsh: the flow of notebooks/03-qlora-and-memory.ipynb as a JShell script.
+// Run from the project folder: ./oneml shell notebooks/jsh/03-qlora-and-memory.jsh
 // (./oneml shell imports oneml.*, oneml.data.*, oneml.model.*, oneml.peft.*, oneml.train.*, tech.tablesaw.api.*;
 // the notebook kernel also imports the chart packages, imported here. A chained call stays on one line: jshell ends
 // a statement at the first line break where it is complete.)
@@ -183,5 +183,5 @@ System.out.println("[chart] " + chart3__.getTitle());
 // QLoRA's adapter saves exactly like LoRA's (PEFT type `LORA`): load it onto a float32 or a 4-bit base alike.
 // Notebook 04 shows saving, reloading and merging.
 
-System.out.println("02-qlora-and-memory: done");
+System.out.println("03-qlora-and-memory: done");
 /exit

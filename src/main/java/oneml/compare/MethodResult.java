@@ -1,0 +1,88 @@
+package oneml.compare;
+
+import java.util.Locale;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * What one method measured in a comparison. Memory figures are bytes of process RSS above the baseline taken just
+ * before the method's model was loaded: {@code modelBytes} once the model is in its training form (4-bit for QLoRA),
+ * {@code peakBytes} the high-water mark while training (weights, gradients, optimiser state, activations).
+ *
+ * @param adapterBytes      size of the saved adapter_model.safetensors (for full fine-tuning: the float32 checkpoint)
+ * @param baseBitsPerParam  storage of the frozen linear weights: 32 for float32, about 4.1 for QLoRA's NF4
+ * @param trainSeconds      time in optimiser steps only; {@code tokensPerSecond} is measured over the same steps
+ * @param metric            exact-match accuracy of greedy answers on the test rows scored
+ * @param curve             per step: step, loss
+ * @param validations       per validation: step, val_loss
+ */
+public record MethodResult(
+        String name,
+        String label,
+        Status status,
+        String message,
+        double learningRate,
+        long trainableParams,
+        long allParams,
+        long adapterBytes,
+        double baseBitsPerParam,
+        long modelBytes,
+        long peakBytes,
+        double trainSeconds,
+        double tokensPerSecond,
+        int steps,
+        double finalTrainLoss,
+        double firstValLoss,
+        double bestValLoss,
+        double metric,
+        Table curve,
+        Table validations) {
+
+    /** How a method's run ended. */
+    public enum Status {
+        /** Trained every step (or stopped early on validation loss) and was scored. */
+        OK,
+        /** The loss became NaN or infinite; the best values were scored. */
+        DIVERGED,
+        /** The comparison was interrupted during this method. */
+        INTERRUPTED,
+        /** An error stopped this method; the message says which. */
+        FAILED,
+        /** Not run, because the comparison was interrupted earlier. */
+        SKIPPED
+    }
+
+    /** A row for a method that did not produce numbers, with the reason. */
+    public static MethodResult notRun(Candidate c, Status status, String message) {
+        return new MethodResult(c.name(), c.label(), status, message, c.learningRate(), 0, 0, 0, Double.NaN, 0, 0, Double.NaN, Double.NaN, 0,
+                Double.NaN, Double.NaN, Double.NaN, Double.NaN, emptyCurve(), emptyValidations());
+    }
+
+    static Table emptyCurve() {
+        return Table.create("curve", DoubleColumn.create("step"), DoubleColumn.create("loss"));
+    }
+
+    static Table emptyValidations() {
+        return Table.create("validations", DoubleColumn.create("step"), DoubleColumn.create("val_loss"));
+    }
+
+    /** True when the method trained and was scored (possibly after diverging, with its best values). */
+    public boolean hasNumbers() {
+        return status == Status.OK || status == Status.DIVERGED || status == Status.INTERRUPTED && steps > 0;
+    }
+
+    public double trainablePercent() {
+        return allParams == 0 ? Double.NaN : 100.0 * trainableParams / allParams;
+    }
+
+    @Override
+    public String toString() {
+        if (!hasNumbers()) {
+            return name + " (" + label + "): " + status + (message.isEmpty() ? "" : ": " + message);
+        }
+        return String.format(Locale.ROOT,
+                "%s (%s): %,d trainable (%.3f%%), peak %.1f MB, %,.0f tok/s, final loss %.4f, best val loss %.4f, accuracy %.3f%s",
+                name, label, trainableParams, trainablePercent(), peakBytes / 1e6, tokensPerSecond, finalTrainLoss, bestValLoss, metric,
+                status == Status.OK ? "" : " [" + status + "]");
+    }
+}
