@@ -54,6 +54,7 @@ public final class Compare {
     private long seed = 42;
     private Path adaptersDir;
     private boolean quiet;
+    private boolean baseline = true;
     private final List<TrainingListener> listeners = new ArrayList<>();
 
     private Compare(Supplier<CausalLM> base, TextDataset data) {
@@ -123,6 +124,8 @@ public final class Compare {
     public Compare saveAdaptersTo(Path dir) { this.adaptersDir = dir; return this; }
     /** Also tell {@code listener} about every step and validation of every method. */
     public Compare listener(TrainingListener listener) { listeners.add(listener); return this; }
+    /** Skip scoring the untrained model (its accuracy is then NaN): for a comparison split over several runs. */
+    public Compare withoutBaseline() { this.baseline = false; return this; }
     /** No progress output. */
     public Compare quiet() { this.quiet = true; return this; }
 
@@ -142,12 +145,14 @@ public final class Compare {
     public Comparison run() {
         List<Candidate> todo = candidates();
         int testRows = evalLimit > 0 ? Math.min(evalLimit, data.test().rowCount()) : data.test().rowCount();
-        double baseline;
-        try (CausalLM untrained = base.get()) {
-            baseline = Eval.accuracy(untrained, data.test(), maxNewTokens, evalLimit).accuracy();
+        double untrainedAccuracy = Double.NaN;
+        if (baseline) {
+            try (CausalLM untrained = base.get()) {
+                untrainedAccuracy = Eval.accuracy(untrained, data.test(), maxNewTokens, evalLimit).accuracy();
+            }
         }
         say(String.format(Locale.ROOT, "Comparing %d methods on %s (%s), %d steps each; untrained accuracy %.3f on %d test rows",
-                todo.size(), data.name(), modelName, steps, baseline, testRows));
+                todo.size(), data.name(), modelName, steps, untrainedAccuracy, testRows));
         List<MethodResult> results = new ArrayList<>();
         boolean interrupted = false;
         for (int i = 0; i < todo.size(); i++) {
@@ -163,17 +168,16 @@ public final class Compare {
             say("  " + r);
             interrupted = r.status() == Status.INTERRUPTED;
         }
-        return new Comparison(modelName, data.name(), steps, testRows, baseline, results, environment());
+        return new Comparison(modelName, data.name(), steps, testRows, untrainedAccuracy, results, environment());
     }
 
     private MethodResult runOne(Candidate c) {
-        System.gc(); // arrays of the previous method that only a collection frees must not fall into this method's figures
-        long before = ProcessMemory.resetPeak();
+        long before = ProcessMemory.settleAndResetPeak(); // what the previous method left must not fall into this one's figures
         try (CausalLM model = base.get()) {
             TrainableModel trainable = c.isFullFineTuning() ? null : Peft.apply(model, c.config(), seed);
             long allParams = trainable == null ? model.parameterCount() : ((PeftModel) trainable).allParameterCount();
             double bits = model.isQuantized() ? model.quantization().bitsPerParameter() : 32;
-            long loaded = ProcessMemory.resetPeak(); // model in its training form; a float32 spike while quantising is not counted
+            long loaded = ProcessMemory.settleAndResetPeak(); // model in its training form; a float32 spike while quantising is not counted
             Train train = trainable == null ? Train.full(model, data) : Train.of(trainable, data);
             train.steps(steps).batchSize(batchSize).learningRate(c.learningRate()).evalEvery(evalEvery).seed(seed).restoreBest(true);
             listeners.forEach(train::listener);

@@ -28,6 +28,32 @@ public final class ProcessMemory {
         return rss();
     }
 
+    /**
+     * Frees what the previous work left for the garbage collector and waits until the resident set stops falling,
+     * then resets the high-water mark and returns the baseline. Native arrays are freed by cleaners after a
+     * collection, and the JVM hands heap pages back in a background thread: a baseline read at once would be too
+     * high, and the next figure too low (even below zero).
+     */
+    public static long settleAndResetPeak() {
+        System.gc();
+        System.runFinalization();
+        long last = resetPeak();
+        for (int i = 0; i < 20; i++) { // at most a second
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            long now = resetPeak();
+            if (Math.abs(now - last) < (1 << 20)) {
+                return now;
+            }
+            last = now;
+        }
+        return last;
+    }
+
     /** The resident set's high-water mark since the last {@link #resetPeak()}, in bytes. */
     public static long peakRss() {
         return field("VmHWM");

@@ -61,8 +61,7 @@ class PlannerAgreementTest {
     /** Peak RSS above the baseline taken before the model loads, over four training steps on random tokens. */
     private static long measure(String method, int batch) {
         Engines.rootManager();
-        System.gc();
-        long before = ProcessMemory.resetPeak();
+        long before = ProcessMemory.settleAndResetPeak();
         try (CausalLM model = Models.tiny()) {
             LoRAConfig lora = LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build();
             TrainableModel trainable = switch (method) {
