@@ -5,19 +5,18 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import oneml.compare.Candidate;
 import oneml.compare.Comparison;
 import oneml.compare.MethodResult;
 import oneml.compare.MethodResult.Status;
 import oneml.compare.ProcessMemory;
 import oneml.data.TextDataset;
+import oneml.io.AtomicFiles;
 import oneml.model.CausalLM;
 import oneml.model.TrainableModel;
 import oneml.peft.AdapterFiles;
@@ -217,19 +216,11 @@ public final class Compare {
             model.baseModelName(modelName).save(dir);
             long size = Files.size(dir.resolve(AdapterFiles.WEIGHTS));
             if (adaptersDir == null) {
-                deleteTree(dir);
+                AtomicFiles.deleteTree(dir);
             }
             return size;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the " + name + " adapter: " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 

@@ -1,7 +1,6 @@
 package oneml.cli;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +13,7 @@ import oneml.compare.MemoryPlanner;
 import oneml.compare.MethodResult;
 import oneml.compare.ModelShape;
 import oneml.data.TextDataset;
+import oneml.io.AtomicFiles;
 import oneml.viz.ComparisonReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -112,22 +112,12 @@ final class CompareCommand implements Callable<Integer> {
                 results.addAll(one.results());
             }
         } finally {
-            deleteQuietly(work);
+            AtomicFiles.deleteTree(work);
         }
         if (first == null) {
             throw new IllegalStateException("no method could run; see the messages above");
         }
         return new Comparison(first.model(), first.dataset(), first.steps(), first.testRows(), first.baselineMetric(), results,
                 first.environment());
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove the temporary folder " + dir + ": " + e.getMessage(), e);
-        }
     }
 }
