@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import oneml.data.TextDataset;
@@ -13,7 +15,9 @@ import oneml.peft.Adapter;
 import oneml.peft.PeftModel;
 import oneml.train.Evaluator;
 import oneml.train.TrainingRun;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.display.RenderContext;
+import org.dflib.jjava.jupyter.kernel.display.RenderFunction;
 import org.dflib.jjava.jupyter.kernel.display.Renderer;
 import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.knowm.xchart.BitmapEncoder;
@@ -39,36 +43,51 @@ final class Renderers {
 
     private Renderers() {}
 
-    @SuppressWarnings({"rawtypes", "unchecked"})
+    /**
+     * One kind of value: its class, the MIME type shown by default, the others it can be asked for, and how to draw
+     * it. {@link #registerAll} registers these with a JJava renderer; {@link IJavaRenderers} the same ones with
+     * IJava's.
+     */
+    record Kind(Class<?> type, MIMEType preferred, List<MIMEType> others, RenderFunction<Object> render) {
+        /** Every MIME type this kind can produce. */
+        List<MIMEType> types() {
+            List<MIMEType> all = new ArrayList<>();
+            all.add(preferred);
+            all.addAll(others);
+            return all;
+        }
+    }
+
+    static final List<Kind> KINDS = List.of(
+            new Kind(Table.class, HTML, List.of(MIMEType.TEXT_PLAIN), (t, ctx) -> {
+                ctx.renderIfRequested(HTML, () -> tableHtml((Table) t));
+                ctx.renderIfRequested(MIMEType.TEXT_PLAIN, () -> ((Table) t).print(TABLE_ROWS));
+            }),
+            new Kind(Chart.class, PNG, List.of(SVG), (c, ctx) -> {
+                Chart<?, ?> chart = (Chart<?, ?>) c;
+                ctx.renderIfRequested(PNG, () -> png(chart));
+                ctx.renderIfRequested(SVG, () -> svg(chart));
+                ctx.getOutputContainer().putText(chartText(chart));
+            }),
+            new Kind(TrainingRun.class, HTML, List.of(), (r, ctx) -> ctx.renderIfRequested(HTML, () -> runHtml((TrainingRun) r))),
+            new Kind(PeftModel.class, HTML, List.of(), (m, ctx) -> ctx.renderIfRequested(HTML, () -> peftHtml((PeftModel) m))),
+            new Kind(Evaluator.TaskResult.class, HTML, List.of(),
+                    (r, ctx) -> ctx.renderIfRequested(HTML, () -> taskHtml((Evaluator.TaskResult) r))),
+            new Kind(TextDataset.class, HTML, List.of(), (d, ctx) -> ctx.renderIfRequested(HTML, () -> datasetHtml((TextDataset) d))),
+            // configs and the other small records of oneml (LoRAConfig, TrainConfig, ModelConfig, ...)
+            new Kind(Record.class, HTML, List.of(), (r, ctx) -> {
+                if (r.getClass().getName().startsWith("oneml.")) {
+                    ctx.renderIfRequested(HTML, () -> recordHtml((Record) r));
+                }
+            }));
+
+    @SuppressWarnings("unchecked")
     static void registerAll(Renderer renderer) {
-        renderer.createRegistration(Table.class).preferring(HTML).supporting(MIMEType.TEXT_PLAIN)
-                .register((t, ctx) -> guarded(ctx, () -> {
-                    ctx.renderIfRequested(HTML, () -> tableHtml(t));
-                    ctx.renderIfRequested(MIMEType.TEXT_PLAIN, () -> t.print(TABLE_ROWS));
-                }));
-        renderer.createRegistration((Class) Chart.class).preferring(PNG).supporting(SVG)
-                .register((c, ctx) -> guarded(ctx, () -> {
-                    Chart<?, ?> chart = (Chart<?, ?>) c;
-                    ctx.renderIfRequested(PNG, () -> png(chart));
-                    ctx.renderIfRequested(SVG, () -> svg(chart));
-                    ctx.getOutputContainer().putText(chart.getClass().getSimpleName()
-                            + (chart.getTitle() == null || chart.getTitle().isEmpty() ? "" : " \"" + chart.getTitle() + "\""));
-                }));
-        renderer.createRegistration(TrainingRun.class).preferring(HTML)
-                .register((r, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> runHtml(r))));
-        renderer.createRegistration(PeftModel.class).preferring(HTML)
-                .register((m, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> peftHtml(m))));
-        renderer.createRegistration(Evaluator.TaskResult.class).preferring(HTML)
-                .register((r, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> taskHtml(r))));
-        renderer.createRegistration(TextDataset.class).preferring(HTML)
-                .register((d, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> datasetHtml(d))));
-        // configs and the other small records of oneml (LoRAConfig, TrainConfig, ModelConfig, ...)
-        renderer.createRegistration(Record.class).preferring(HTML)
-                .register((r, ctx) -> guarded(ctx, () -> {
-                    if (r.getClass().getName().startsWith("oneml.")) {
-                        ctx.renderIfRequested(HTML, () -> recordHtml(r));
-                    }
-                }));
+        for (Kind kind : KINDS) {
+            renderer.createRegistration((Class<Object>) kind.type()).preferring(kind.preferred())
+                    .supporting(kind.others().toArray(MIMEType[]::new))
+                    .register((value, ctx) -> guarded(ctx, () -> kind.render().render(value, ctx)));
+        }
     }
 
     private static void guarded(RenderContext ctx, Runnable render) {
@@ -97,6 +116,18 @@ final class Renderers {
             s.append(String.format(Locale.ROOT, " (first %d shown)", TABLE_ROWS));
         }
         return s.append("</div></div>").toString();
+    }
+
+    /** A chart's text/plain: its kind and title, e.g. {@code XYChart "Training and validation loss"}. */
+    static String chartText(Chart<?, ?> chart) {
+        return chart.getClass().getSimpleName() + (chart.getTitle() == null || chart.getTitle().isEmpty() ? "" : " \"" + chart.getTitle() + "\"");
+    }
+
+    /** A chart as a display of its own: the PNG and {@link #chartText}. */
+    static DisplayData chartData(Chart<?, ?> chart) {
+        DisplayData d = new DisplayData(chartText(chart));
+        d.putData(PNG, png(chart));
+        return d;
     }
 
     static String png(Chart<?, ?> chart) {
