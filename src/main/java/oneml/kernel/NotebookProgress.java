@@ -19,8 +19,9 @@ import org.knowm.xchart.XYChart;
  *   <li>a progress line (step, loss, learning rate, gradient norm, throughput, time, the last validation), at most
  *       every {@link #LINE_INTERVAL_NANOS};</li>
  *   <li>a loss chart (training loss per step and validation points, as {@link Charts#loss}), a PNG, so at most
- *       every {@link #CHART_INTERVAL_NANOS}, after each validation, and once at the end: a 300-step run sends
- *       a few dozen images, not hundreds. It appears after the first step.</li>
+ *       every {@link #CHART_INTERVAL_NANOS} (and at most 5% of the time drawing, on a slow machine), after each
+ *       validation, and once at the end: a 300-step run sends a few dozen images, not hundreds. It appears after
+ *       the first step.</li>
  * </ul>
  * Every validation and the end always update both. The kernel makes every {@code Train...run()} in a cell use
  * this listener instead of the console bar.
@@ -29,8 +30,10 @@ public final class NotebookProgress implements TrainingListener {
     static final long LINE_INTERVAL_NANOS = 250_000_000L;
     static final long CHART_INTERVAL_NANOS = 1_500_000_000L;
     static final String CHART_TITLE = "Training and validation loss";
-    /** Points the live chart draws at most; longer runs are thinned (the end of the run is always drawn). */
-    static final int CHART_POINTS = 2000;
+    /** Points the live chart draws at most (about one per pixel); longer runs are thinned, the last step always drawn. */
+    static final int CHART_POINTS = 600;
+    /** After drawing, the chart waits at least this many times as long as drawing took: at most 5% of the time. */
+    static final int CHART_WAIT_FACTOR = 20;
 
     /** Where the displays go: the running cell in the kernel, a list in tests. */
     interface Display {
@@ -49,6 +52,7 @@ public final class NotebookProgress implements TrainingListener {
     private long trainable;
     private long lastLine;
     private long lastChart;
+    private long chartGap = CHART_INTERVAL_NANOS;
     private boolean chartDrawn;
     private boolean chartFailed;
     private boolean chartShown;
@@ -104,7 +108,7 @@ public final class NotebookProgress implements TrainingListener {
             lastLine = now;
             publishLine(render(null), true);
         }
-        if (!chartDrawn || now - lastChart >= CHART_INTERVAL_NANOS) {
+        if (!chartDrawn || now - lastChart >= chartGap) {
             publishChart();
         }
     }
@@ -146,7 +150,7 @@ public final class NotebookProgress implements TrainingListener {
             return; // nothing to draw yet (and XChart draws no empty chart)
         }
         chartDrawn = true;
-        lastChart = clock.getAsLong();
+        long start = clock.getAsLong();
         chartStale = false;
         DisplayData data;
         // Java2D reads its fonts through NIO channels the first time it draws text: on an interrupted thread that
@@ -163,6 +167,9 @@ public final class NotebookProgress implements TrainingListener {
                 Thread.currentThread().interrupt();
             }
         }
+        lastChart = clock.getAsLong();
+        // a chart that took 100 ms to draw waits 2 s for the next, never less than the interval
+        chartGap = Math.max(CHART_INTERVAL_NANOS, CHART_WAIT_FACTOR * (lastChart - start));
         data.setDisplayId(chartId);
         boolean update = chartShown;
         if (display.publish(data, update)) {

@@ -149,6 +149,26 @@ class NotebookProgressTest {
     }
 
     @Test
+    void aMachineThatDrawsSlowlyGetsFewerImages() {
+        Recorder display = new Recorder(true);
+        long[] now = {0};
+        // every reading of the clock finds half a second gone: drawing a chart "takes" 0.5 s
+        NotebookProgress progress = new NotebookProgress(display, () -> now[0] += 500_000_000L);
+        progress.onStart(300, TrainConfig.builder().steps(300).build(), 1234);
+        for (int step = 1; step <= 300; step++) {
+            progress.onStep(new StepMetrics(step, 300, 3.0 / step, 1e-3, 0.5, 1000, now[0] / 1e9));
+            if (step % 50 == 0) {
+                progress.onEvaluation(new EvalMetrics(step, 2.0 / step, Math.exp(2.0 / step), true));
+            }
+        }
+        double seconds = now[0] / 1e9;
+        int charts = display.charts().size();
+        // the next image waits 20 times the drawing time (10 s), not the 1.5 s interval, so drawing stays at 5%
+        assertTrue(charts <= seconds / 10 + 6 + 2, charts + " images in " + seconds + " s");
+        assertTrue(charts >= 6, "validations still update the chart: " + charts);
+    }
+
+    @Test
     void longRunsAreThinnedAndKeepTheirLastStep() {
         Recorder display = new Recorder(true);
         NotebookProgress progress = simulate(display, 5001, 0.001, 100_000);
