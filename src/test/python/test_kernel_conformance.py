@@ -124,7 +124,9 @@ class OnemlKernelConformance(jupyter_kernel_test.KernelTests):
         self.assertIn("jjava-jupyter", text)
 
     def test_oneml_interrupt(self):
-        for code in ("Thread.sleep(60_000);", "long n = 0; while (true) { n++; }"):
+        # code that reacts to the interrupt stops cleanly; a busy loop that ignores it is stopped forcibly
+        for code, how in (("Thread.sleep(60_000);", "the code stopped"),
+                          ("long n = 0; while (true) { n++; }", "stopped forcibly")):
             with self.subTest(code=code):
                 self._settle()
                 msg_id = self.kc.execute(code)
@@ -134,10 +136,25 @@ class OnemlKernelConformance(jupyter_kernel_test.KernelTests):
                 reply = self.get_non_kernel_info_reply(timeout=20)
                 validate_message(reply, "execute_reply", msg_id)
                 self.assertEqual(reply["content"]["status"], "error")
+                self.assertEqual(reply["content"]["ename"], "CellInterrupted")
+                self.assertIn(how, reply["content"]["evalue"])
                 self.assertLess(time.time() - start, 10)
                 self._settle()
                 reply, outputs = self.execute_helper("1 + 1")
                 self.assertEqual(reply["content"]["status"], "ok")
+
+    def test_oneml_output_while_interrupted(self):
+        """A cell whose thread is interrupted can still print and display (ZeroMQ refuses sends from it otherwise)."""
+        self._settle()
+        reply, outputs = self.execute_helper(
+            '{ Thread.currentThread().interrupt(); System.out.println("printed while interrupted");'
+            ' display("shown while interrupted"); System.out.flush(); }'
+        )
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        text = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
+        self.assertIn("printed while interrupted", text)
+        shown = [m["content"]["data"].get("text/plain") for m in outputs if m["msg_type"] == "display_data"]
+        self.assertIn("shown while interrupted", shown)
 
 
 if __name__ == "__main__":

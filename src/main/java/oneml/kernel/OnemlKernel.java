@@ -35,6 +35,8 @@ import jdk.jshell.SourceCodeAnalysis.Documentation;
 import jdk.jshell.SourceCodeAnalysis.Suggestion;
 import oneml.Train;
 import oneml.train.ConsoleProgress;
+import oneml.train.StopReason;
+import oneml.train.TrainingRun;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.BaseKernelBuilder;
@@ -107,6 +109,8 @@ public final class OnemlKernel extends BaseKernel {
     private volatile boolean timedOut;
     private volatile String lastTransformed;
     private volatile String lastOutput;
+    /** A training run of the current cell that an interrupt stopped (for the interrupt's message). */
+    private volatile TrainingRun interruptedRun;
     private final long createdNanos = System.nanoTime();
 
     private OnemlKernel(Builder b, String name, String version, History history, org.dflib.jjava.jupyter.kernel.JupyterIO io,
@@ -314,7 +318,20 @@ public final class OnemlKernel extends BaseKernel {
     @Override
     public void onStartup() {
         super.onStartup();
-        Train.progress(() -> getIO().display.isAttached() ? new NotebookProgress(this) : new ConsoleProgress(System.out));
+        NotebookProgress.Display cell = new NotebookProgress.Display() {
+            @Override
+            public boolean publish(DisplayData data, boolean update) {
+                return OnemlKernel.this.publish(data, update);
+            }
+
+            @Override
+            public void ended(TrainingRun run) {
+                if (run.stopReason() == StopReason.INTERRUPTED) {
+                    interruptedRun = run;
+                }
+            }
+        };
+        Train.progress(() -> getIO().display.isAttached() ? new NotebookProgress(cell, System::nanoTime) : new ConsoleProgress(System.out));
     }
 
     @Override
@@ -403,6 +420,7 @@ public final class OnemlKernel extends BaseKernel {
     public Object evalRaw(String code) {
         JShell s = shell();
         CellExecution control = executionProvider.control();
+        interruptedRun = null;
         try {
             Matcher time = TIME_MAGIC.matcher(code);
             if (time.matches()) {
@@ -474,7 +492,7 @@ public final class OnemlKernel extends BaseKernel {
         String remaining = transformed;
         while (!remaining.isBlank()) {
             if (interruptRequested) {
-                throw new InterruptedException("cell interrupted");
+                throw interrupted(executionProvider.control());
             }
             CompletionInfo info = analysis.analyzeCompletion(remaining);
             String source;
@@ -514,7 +532,7 @@ public final class OnemlKernel extends BaseKernel {
                 if (timedOut) {
                     throw new TimeoutException("stopped after the time limit of " + timeoutMs + " ms (IJAVA_TIMEOUT)");
                 }
-                throw new InterruptedException("cell interrupted");
+                throw interrupted(control);
             }
             if (event.exception() != null) {
                 throw runtimeError(s, event.exception(), control);
@@ -571,6 +589,21 @@ public final class OnemlKernel extends BaseKernel {
         } finally {
             done.set(true);
         }
+    }
+
+    /** What an interrupt did, in words: stopped cleanly (a training run says after which step) or forcibly. */
+    private CellInterrupted interrupted(CellExecution control) {
+        TrainingRun run = interruptedRun;
+        String what;
+        if (control != null && control.wasForced()) {
+            what = "the code did not react to the interrupt and was stopped forcibly; objects it was changing may be"
+                    + " half updated";
+        } else if (run != null) {
+            what = "training stopped between steps, " + run.message() + " (the run's stopReason is INTERRUPTED)";
+        } else {
+            what = "the code stopped";
+        }
+        return new CellInterrupted("cell interrupted: " + what + "; the rest of the cell did not run");
     }
 
     private CompilationException compilationError(JShell s, Snippet snippet) {
@@ -631,6 +664,9 @@ public final class OnemlKernel extends BaseKernel {
     public List<String> formatError(Throwable e) {
         if (e instanceof CompilationException c) {
             return c.lines();
+        }
+        if (e instanceof CellInterrupted) {
+            return List.of(errorStyler.primary(e.getMessage())); // the kernel's own stack would say nothing
         }
         Throwable shown = e instanceof EvaluationError ee ? ee.getCause() : e;
         List<String> lines = new ArrayList<>();
@@ -696,6 +732,15 @@ public final class OnemlKernel extends BaseKernel {
 
         List<String> lines() {
             return lines;
+        }
+    }
+
+    /** A cell stopped by an interrupt (the stop button, interrupt_request); the message says how it stopped. */
+    public static final class CellInterrupted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CellInterrupted(String message) {
+            super(message, null, false, false);
         }
     }
 

@@ -5,15 +5,21 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import oneml.compare.Comparison;
+import oneml.compare.MemoryPlan;
 import oneml.data.TextDataset;
 import oneml.peft.Adapter;
 import oneml.peft.PeftModel;
 import oneml.train.Evaluator;
 import oneml.train.TrainingRun;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.display.RenderContext;
+import org.dflib.jjava.jupyter.kernel.display.RenderFunction;
 import org.dflib.jjava.jupyter.kernel.display.Renderer;
 import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.knowm.xchart.BitmapEncoder;
@@ -39,47 +45,59 @@ final class Renderers {
 
     private Renderers() {}
 
-    @SuppressWarnings({"rawtypes", "unchecked"})
+    /**
+     * One kind of value: its class, the MIME type shown by default, the others it can be asked for, and how to draw
+     * it. {@link #registerAll} registers these with a JJava renderer; {@link IJavaRenderers} the same ones with
+     * IJava's.
+     */
+    record Kind(Class<?> type, MIMEType preferred, List<MIMEType> others, RenderFunction<Object> render) {
+        /** Every MIME type this kind can produce. */
+        List<MIMEType> types() {
+            List<MIMEType> all = new ArrayList<>();
+            all.add(preferred);
+            all.addAll(others);
+            return all;
+        }
+    }
+
+    static final List<Kind> KINDS = List.of(
+            new Kind(Table.class, HTML, List.of(MIMEType.TEXT_PLAIN), (t, ctx) -> {
+                ctx.renderIfRequested(HTML, () -> tableHtml((Table) t));
+                ctx.renderIfRequested(MIMEType.TEXT_PLAIN, () -> ((Table) t).print(TABLE_ROWS));
+            }),
+            new Kind(Chart.class, PNG, List.of(SVG), (c, ctx) -> {
+                Chart<?, ?> chart = (Chart<?, ?>) c;
+                ctx.renderIfRequested(PNG, () -> png(chart));
+                ctx.renderIfRequested(SVG, () -> svg(chart));
+                ctx.getOutputContainer().putText(chartText(chart));
+            }),
+            new Kind(TrainingRun.class, HTML, List.of(), (r, ctx) -> ctx.renderIfRequested(HTML, () -> runHtml((TrainingRun) r))),
+            new Kind(Comparison.class, HTML, List.of(MIMEType.TEXT_PLAIN), (c, ctx) -> {
+                ctx.renderIfRequested(HTML, () -> comparisonHtml((Comparison) c));
+                ctx.renderIfRequested(MIMEType.TEXT_PLAIN, c::toString);
+            }),
+            new Kind(MemoryPlan.class, HTML, List.of(MIMEType.TEXT_PLAIN), (p, ctx) -> {
+                ctx.renderIfRequested(HTML, () -> planHtml((MemoryPlan) p));
+                ctx.renderIfRequested(MIMEType.TEXT_PLAIN, p::toString);
+            }),
+            new Kind(PeftModel.class, HTML, List.of(), (m, ctx) -> ctx.renderIfRequested(HTML, () -> peftHtml((PeftModel) m))),
+            new Kind(Evaluator.TaskResult.class, HTML, List.of(),
+                    (r, ctx) -> ctx.renderIfRequested(HTML, () -> taskHtml((Evaluator.TaskResult) r))),
+            new Kind(TextDataset.class, HTML, List.of(), (d, ctx) -> ctx.renderIfRequested(HTML, () -> datasetHtml((TextDataset) d))),
+            // configs and the other small records of oneml (LoRAConfig, TrainConfig, ModelConfig, ...)
+            new Kind(Record.class, HTML, List.of(), (r, ctx) -> {
+                if (r.getClass().getName().startsWith("oneml.")) {
+                    ctx.renderIfRequested(HTML, () -> recordHtml((Record) r));
+                }
+            }));
+
+    @SuppressWarnings("unchecked")
     static void registerAll(Renderer renderer) {
-        renderer.createRegistration(Table.class).preferring(HTML).supporting(MIMEType.TEXT_PLAIN)
-                .register((t, ctx) -> guarded(ctx, () -> {
-                    ctx.renderIfRequested(HTML, () -> tableHtml(t));
-                    ctx.renderIfRequested(MIMEType.TEXT_PLAIN, () -> t.print(TABLE_ROWS));
-                }));
-        renderer.createRegistration((Class) Chart.class).preferring(PNG).supporting(SVG)
-                .register((c, ctx) -> guarded(ctx, () -> {
-                    Chart<?, ?> chart = (Chart<?, ?>) c;
-                    ctx.renderIfRequested(PNG, () -> png(chart));
-                    ctx.renderIfRequested(SVG, () -> svg(chart));
-                    ctx.getOutputContainer().putText(chart.getClass().getSimpleName()
-                            + (chart.getTitle() == null || chart.getTitle().isEmpty() ? "" : " \"" + chart.getTitle() + "\""));
-                }));
-        renderer.createRegistration(oneml.compare.Comparison.class).preferring(HTML).supporting(MIMEType.TEXT_PLAIN)
-                .register((c, ctx) -> guarded(ctx, () -> {
-                    ctx.renderIfRequested(HTML, () -> comparisonHtml(c));
-                    ctx.renderIfRequested(MIMEType.TEXT_PLAIN, c::toString);
-                }));
-        renderer.createRegistration(oneml.compare.MemoryPlan.class).preferring(HTML).supporting(MIMEType.TEXT_PLAIN)
-                .register((p, ctx) -> guarded(ctx, () -> {
-                    ctx.renderIfRequested(HTML, () -> "<div class=\"oneml-plan\"><div>" + escape(p.shape().toString()) + "</div>"
-                            + tableHtml(p.table()) + "</div>");
-                    ctx.renderIfRequested(MIMEType.TEXT_PLAIN, p::toString);
-                }));
-        renderer.createRegistration(TrainingRun.class).preferring(HTML)
-                .register((r, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> runHtml(r))));
-        renderer.createRegistration(PeftModel.class).preferring(HTML)
-                .register((m, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> peftHtml(m))));
-        renderer.createRegistration(Evaluator.TaskResult.class).preferring(HTML)
-                .register((r, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> taskHtml(r))));
-        renderer.createRegistration(TextDataset.class).preferring(HTML)
-                .register((d, ctx) -> guarded(ctx, () -> ctx.renderIfRequested(HTML, () -> datasetHtml(d))));
-        // configs and the other small records of oneml (LoRAConfig, TrainConfig, ModelConfig, ...)
-        renderer.createRegistration(Record.class).preferring(HTML)
-                .register((r, ctx) -> guarded(ctx, () -> {
-                    if (r.getClass().getName().startsWith("oneml.")) {
-                        ctx.renderIfRequested(HTML, () -> recordHtml(r));
-                    }
-                }));
+        for (Kind kind : KINDS) {
+            renderer.createRegistration((Class<Object>) kind.type()).preferring(kind.preferred())
+                    .supporting(kind.others().toArray(MIMEType[]::new))
+                    .register((value, ctx) -> guarded(ctx, () -> kind.render().render(value, ctx)));
+        }
     }
 
     private static void guarded(RenderContext ctx, Runnable render) {
@@ -108,6 +126,18 @@ final class Renderers {
             s.append(String.format(Locale.ROOT, " (first %d shown)", TABLE_ROWS));
         }
         return s.append("</div></div>").toString();
+    }
+
+    /** A chart's text/plain: its kind and title, e.g. {@code XYChart "Training and validation loss"}. */
+    static String chartText(Chart<?, ?> chart) {
+        return chart.getClass().getSimpleName() + (chart.getTitle() == null || chart.getTitle().isEmpty() ? "" : " \"" + chart.getTitle() + "\"");
+    }
+
+    /** A chart as a display of its own: the PNG and {@link #chartText}. */
+    static DisplayData chartData(Chart<?, ?> chart) {
+        DisplayData d = new DisplayData(chartText(chart));
+        d.putData(PNG, png(chart));
+        return d;
     }
 
     static String png(Chart<?, ?> chart) {
@@ -145,7 +175,7 @@ final class Renderers {
                 .append(" steps, evaluations(): ").append(r.evaluations().rowCount()).append(" checks</div></div>").toString();
     }
 
-    static String comparisonHtml(oneml.compare.Comparison c) {
+    static String comparisonHtml(Comparison c) {
         Table t = c.table().removeColumns("learning_rate");
         if (c.results().stream().allMatch(r -> r.message().isEmpty())) {
             t = t.removeColumns("message");
@@ -153,6 +183,10 @@ final class Renderers {
         return "<div class=\"oneml-comparison\"><div>" + escape(String.format(Locale.ROOT,
                 "%s on %s, %d steps per method; untrained accuracy %.3f on %d test rows; memory is process RSS above each method's baseline",
                 c.dataset(), c.model(), c.steps(), c.baselineMetric(), c.testRows())) + "</div>" + tableHtml(t) + "</div>";
+    }
+
+    static String planHtml(MemoryPlan p) {
+        return "<div class=\"oneml-plan\"><div>" + escape(p.shape().toString()) + "</div>" + tableHtml(p.table()) + "</div>";
     }
 
     static String peftHtml(PeftModel m) {

@@ -3,9 +3,12 @@ package oneml.kernel;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
 import org.dflib.jjava.jupyter.channels.JupyterConnection;
+import org.dflib.jjava.jupyter.channels.ShellChannel;
+import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.KernelConnectionProperties;
 import org.dflib.jjava.jupyter.messages.HMACGenerator;
 import org.dflib.jjava.jupyter.messages.Message;
+import org.dflib.jjava.jupyter.messages.MessageContext;
 import org.dflib.jjava.jupyter.messages.publish.PublishStatus;
 import org.zeromq.ZMQ;
 
@@ -14,6 +17,9 @@ import org.zeromq.ZMQ;
  * control replaced by {@link SignedShellChannel}s that authenticate every request. Heartbeat, stdin and IOPub
  * are the base's. With an empty {@code key} (Jupyter's "no authentication") nothing is checked, as the
  * protocol says; Jupyter always writes a key.
+ *
+ * <p>Replies publish on IOPub through {@link InterruptSafeReplies}: an interrupted cell thread can still print and
+ * display (ZeroMQ refuses to send from a thread whose interrupt flag is set).
  */
 final class SecureConnection extends JupyterConnection {
     private final KernelConnectionProperties props;
@@ -44,6 +50,36 @@ final class SecureConnection extends JupyterConnection {
         signedShell.bind(props);
         iopub.sendMessage(new Message<>(null, PublishStatus.MESSAGE_TYPE, PublishStatus.STARTING));
         connected = true;
+    }
+
+    @Override
+    public ShellReplyEnvironment prepareReplyEnv(ShellChannel channel, MessageContext context) {
+        return new InterruptSafeReplies(channel, stdin, iopub, context);
+    }
+
+    /**
+     * Publishes with the calling thread's interrupt flag cleared for the send and set again afterwards. JeroMQ
+     * fails a send from an interrupted thread with {@code ZMQException: Errno 4} (EINTR), so without this the
+     * first print, progress update or display of a cell being interrupted (a training run finishing its step,
+     * code that catches the interrupt and reports) threw into the cell instead of reaching the notebook.
+     */
+    static final class InterruptSafeReplies extends ShellReplyEnvironment {
+        InterruptSafeReplies(ShellChannel channel, org.dflib.jjava.jupyter.channels.StdinChannel stdin,
+                org.dflib.jjava.jupyter.channels.JupyterSocket iopub, MessageContext context) {
+            super(channel, stdin, iopub, context);
+        }
+
+        @Override
+        public void publish(Message<?> message) {
+            boolean interrupted = Thread.interrupted();
+            try {
+                super.publish(message);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
     }
 
     long droppedMessages() {

@@ -18,12 +18,20 @@ import tech.tablesaw.api.Table;
 public final class Evaluator {
     private Evaluator() {}
 
-    /** Mean loss per supervised token over all examples (batches weighted by their token counts). */
+    /**
+     * Mean loss per supervised token over all examples (batches weighted by their token counts).
+     *
+     * @throws java.util.concurrent.CancellationException when the thread is interrupted (checked between batches)
+     */
     public static double loss(CausalLM model, List<TokenizedExample> examples, int batchSize) {
         Engines.noGradInThisThread();
         double sum = 0;
         long tokens = 0;
         for (Batch batch : Batch.of(examples, batchSize, null)) {
+            if (Thread.currentThread().isInterrupted()) {
+                // a notebook's stop button: end between batches (a long validation would otherwise run to its end)
+                throw new java.util.concurrent.CancellationException("validation interrupted");
+            }
             try (NDManager scratch = model.manager().newSubManager()) {
                 NDList arrays = batch.toArrays(scratch, model.config().eosTokenId());
                 double loss = CausalLM.causalLmLoss(model.forward(arrays.get(0)), arrays.get(1)).getFloat();

@@ -23,8 +23,15 @@ import tech.tablesaw.api.Table;
  * (or block-by-block recompute with gradient checkpointing), global-norm clipping, AdamW with the
  * schedule's rate, a metrics row, and listeners told. Validation every {@code evalEvery} steps keeps the
  * best trainable values; NaN stops the run with the best values intact.
+ *
+ * <p>Interrupting the thread (a notebook's stop button) ends the run between steps: the current step finishes
+ * (an interrupted validation is abandoned between batches), so the trainable values are never half updated,
+ * and {@link #run()} returns normally with {@link StopReason#INTERRUPTED}.
  */
 public final class Trainer {
+    /** Threads inside {@link #run()} now; the Jupyter kernel gives them time to reach a step boundary. */
+    private static final java.util.Set<Thread> TRAINING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final TrainableModel model;
     private final List<TokenizedExample> train;
     private final List<TokenizedExample> validation;
@@ -55,7 +62,24 @@ public final class Trainer {
         return Math.max(1, perEpoch * config.epochs());
     }
 
+    /** Whether a training loop runs on {@code thread}: an interrupt then stops it after the current step. */
+    public static boolean isTrainingOn(Thread thread) {
+        return TRAINING.contains(thread);
+    }
+
     public TrainingRun run() {
+        Thread self = Thread.currentThread();
+        boolean outermost = TRAINING.add(self);
+        try {
+            return train();
+        } finally {
+            if (outermost) {
+                TRAINING.remove(self);
+            }
+        }
+    }
+
+    private TrainingRun train() {
         CausalLM lm = model.model();
         Map<String, NDArray> params = model.trainableParameters();
         int total = totalSteps();
@@ -91,7 +115,7 @@ public final class Trainer {
             for (; step < total; step++) {
                 if (Thread.currentThread().isInterrupted()) {
                     reason = StopReason.INTERRUPTED;
-                    message = "interrupted before step " + (step + 1);
+                    message = "interrupted after step " + step + " of " + total;
                     break;
                 }
                 long stepStart = System.nanoTime();
@@ -151,10 +175,24 @@ public final class Trainer {
                     StepMetrics metrics = new StepMetrics(step + 1, total, loss, lr, norm, stepTokens / seconds, elapsed);
                     listeners.forEach(l -> l.onStep(metrics));
                 }
+                if (Thread.currentThread().isInterrupted()) {
+                    // the step is complete: stop here, before a validation that could take long
+                    reason = StopReason.INTERRUPTED;
+                    message = "interrupted after step " + (step + 1) + " of " + total;
+                    break;
+                }
                 boolean last = step == total - 1;
                 if (!validation.isEmpty() && (last || config.evalEvery() > 0 && (step + 1) % config.evalEvery() == 0)) {
                     model.setTraining(false);
-                    double val = Evaluator.loss(lm, validation, config.batchSize());
+                    double val;
+                    try {
+                        val = Evaluator.loss(lm, validation, config.batchSize());
+                    } catch (java.util.concurrent.CancellationException e) {
+                        // interrupted between validation batches: the step itself is complete
+                        reason = StopReason.INTERRUPTED;
+                        message = "interrupted after step " + (step + 1) + " of " + total + " (its validation was abandoned)";
+                        break;
+                    }
                     model.setTraining(true);
                     boolean improved = val < best;
                     if (improved) {
@@ -186,13 +224,26 @@ public final class Trainer {
         }
         if (bestValues != null && (config.restoreBest() || reason == StopReason.DIVERGED)) {
             restore(params, bestValues);
+            if (reason == StopReason.INTERRUPTED) {
+                message += "; the trainable values of the best validation (step " + bestStep + ") were restored";
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         Table history = Table.create("history", stepCol, lossCol, lrCol, normCol, tokensCol, tpsCol, elapsedCol);
         Table evaluations = Table.create("evaluations", evalStep, evalLoss, evalPpl);
         TrainingRun run = new TrainingRun(config, history, evaluations, reason, message, lossCol.size(), seconds,
                 model.trainableParameterCount(), tokensSeen, bestStep > 0 ? best : Double.NaN, bestStep);
-        listeners.forEach(l -> l.onEnd(run));
+        // listeners write files and sockets, which fail on an interrupted thread (NIO channels close), so they run
+        // without the flag; it is set again for the caller (code training in a loop stops at its next run), also
+        // when something on the way (native cleanup) consumed it
+        boolean interrupted = Thread.interrupted() || reason == StopReason.INTERRUPTED;
+        try {
+            listeners.forEach(l -> l.onEnd(run));
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         return run;
     }
 

@@ -1,7 +1,5 @@
 package oneml.viz;
 
-import java.util.ArrayList;
-import java.util.List;
 import oneml.train.TrainingRun;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -23,26 +21,34 @@ public final class Charts {
     }
 
     public static XYChart loss(TrainingRun run, String title) {
+        Table h = run.history();
+        Table e = run.evaluations();
+        double[] none = new double[0];
+        return loss(h.rowCount() > 0 ? doubles(h, "step") : none, h.rowCount() > 0 ? doubles(h, "loss") : none,
+                e.rowCount() > 0 ? doubles(e, "step") : none, e.rowCount() > 0 ? doubles(e, "val_loss") : none, title);
+    }
+
+    /**
+     * The same chart from plain arrays: training loss per step (raw and smoothed) and validation loss points
+     * (the Jupyter kernel draws it live while a run trains).
+     */
+    public static XYChart loss(double[] steps, double[] trainLoss, double[] validationSteps, double[] validationLoss, String title) {
         XYChart chart = new XYChartBuilder().width(640).height(360).title(title).xAxisTitle("step").yAxisTitle("loss (cross-entropy)").build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         chart.getStyler().setMarkerSize(5);
-        Table h = run.history();
-        if (h.rowCount() > 0) {
-            double[] steps = doubles(h, "step");
-            double[] loss = doubles(h, "loss");
-            XYSeries raw = chart.addSeries("train loss", steps, loss);
+        if (steps.length > 0) {
+            XYSeries raw = chart.addSeries("train loss", steps, trainLoss);
             raw.setMarker(SeriesMarkers.NONE);
             raw.setLineColor(new java.awt.Color(0x1f, 0x77, 0xb4, 90));
             int window = Math.max(1, steps.length / 20);
             if (window > 1) {
-                XYSeries smooth = chart.addSeries("train loss (moving average of " + window + ")", steps, movingAverage(loss, window));
+                XYSeries smooth = chart.addSeries("train loss (moving average of " + window + ")", steps, movingAverage(trainLoss, window));
                 smooth.setMarker(SeriesMarkers.NONE);
                 smooth.setLineColor(new java.awt.Color(0x1f, 0x77, 0xb4));
             }
         }
-        Table e = run.evaluations();
-        if (e.rowCount() > 0) {
-            XYSeries val = chart.addSeries("validation loss", doubles(e, "step"), doubles(e, "val_loss"));
+        if (validationSteps.length > 0) {
+            XYSeries val = chart.addSeries("validation loss", validationSteps, validationLoss);
             val.setMarker(SeriesMarkers.CIRCLE);
             val.setLineColor(new java.awt.Color(0xff, 0x7f, 0x0e));
             val.setMarkerColor(new java.awt.Color(0xff, 0x7f, 0x0e));
@@ -66,17 +72,16 @@ public final class Charts {
         return out;
     }
 
+    /** Mean of the last {@code window} values at each position (fewer at the start). */
     static double[] movingAverage(double[] values, int window) {
         double[] out = new double[values.length];
         double sum = 0;
-        List<Double> buffer = new ArrayList<>();
         for (int i = 0; i < values.length; i++) {
             sum += values[i];
-            buffer.add(values[i]);
-            if (buffer.size() > window) {
-                sum -= buffer.remove(0);
+            if (i >= window) {
+                sum -= values[i - window];
             }
-            out[i] = sum / buffer.size();
+            out[i] = sum / Math.min(i + 1, window);
         }
         return out;
     }
