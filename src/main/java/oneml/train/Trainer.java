@@ -133,7 +133,7 @@ public final class Trainer {
                     }
                     if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
                         double scale = config.maxGradNorm() / (norm + 1e-6);
-                        grads.values().forEach(g -> g.muli(scale));
+                        oneml.model.Kernels.scaleInPlace(grads.values(), scale);
                     }
                     optimizer.step(grads, lr, scratch);
                     trimIfQuantized(lm);
@@ -265,8 +265,10 @@ public final class Trainer {
      * Trimming after each step keeps that in check; after each block too once the weights are big enough
      * for memory to matter (a trim costs tens of milliseconds, too much per block for a small model).
      */
+    private static final boolean TRIM = !"false".equals(System.getProperty("oneml.trim"));
+
     private static void trimIfQuantized(CausalLM lm) {
-        if (lm.isQuantized()) {
+        if (TRIM && lm.isQuantized()) {
             oneml.model.NativeMemory.trim();
         }
     }
@@ -275,7 +277,7 @@ public final class Trainer {
     private static final long TRIM_PER_BLOCK_BYTES = 64L << 20;
 
     private static void trimIfLargeQuantized(CausalLM lm) {
-        if (lm.isQuantized() && lm.quantization().parameters() * 4 >= TRIM_PER_BLOCK_BYTES) {
+        if (TRIM && lm.isQuantized() && lm.quantization().parameters() * 4 >= TRIM_PER_BLOCK_BYTES) {
             oneml.model.NativeMemory.trim();
         }
     }
@@ -293,12 +295,8 @@ public final class Trainer {
         Engine.getInstance().setRandomSeed((int) (config.seed() * 1_000_003L + step * 7919L + micro * 131L + layer));
     }
 
-    static double globalNorm(Iterable<NDArray> grads) {
-        double sum = 0;
-        for (NDArray g : grads) {
-            sum += g.square().sum().getFloat();
-        }
-        return Math.sqrt(sum);
+    static double globalNorm(java.util.Collection<NDArray> grads) {
+        return Math.sqrt(oneml.model.Kernels.squaredNorm(grads));
     }
 
     /** Names of the arrays whose gradient holds NaN or infinity, for the divergence message. */
