@@ -166,6 +166,7 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         }
         quantization = new QuantizationSummary(quantConfig, params, bytes, absErrorSum / params, maxError);
         System.gc(); // the float32 copies quantising went through are garbage: let the heap shrink back
+        NativeMemory.trim(); // and hand the freed float32 weights back (glibc keeps freed memory otherwise)
         return quantization;
     }
 

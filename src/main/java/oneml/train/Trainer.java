@@ -217,11 +217,19 @@ public final class Trainer {
     private double forwardBackwardCheckpointed(CausalLM lm, NDArray ids, NDArray labels, int step, int micro) {
         int layers = lm.config().numLayers();
         int start = lm.startPosition();
+        NDManager stepManager = ids.getManager();
         NDArray[] inputs = new NDArray[layers + 1];
         inputs[0] = lm.embed(ids, start);
         for (int i = 0; i < layers; i++) {
             reseed(step, micro, i);
-            inputs[i + 1] = lm.block(i, inputs[i], start, null);
+            // each block in its own manager: only its output outlives it (results go to the first operand's
+            // manager, so the input is lent to the block's manager for the duration)
+            try (NDManager blockManager = stepManager.newSubManager()) {
+                inputs[i].tempAttach(blockManager);
+                NDArray out = lm.block(i, inputs[i], start, null);
+                out.attach(stepManager);
+                inputs[i + 1] = out;
+            }
             trimIfLargeQuantized(lm);
         }
         NDArray upstream;
@@ -238,13 +246,17 @@ public final class Trainer {
             upstream = top.getGradient();
         }
         for (int i = layers - 1; i >= 0; i--) {
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            // the recomputed block's activations (and the dequantised weights of a 4-bit base) go with its manager
+            try (NDManager blockManager = stepManager.newSubManager();
+                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray input = inputs[i];
+                input.tempAttach(blockManager);
                 input.setRequiresGradient(true);
                 reseed(step, micro, i);
                 NDArray out = lm.block(i, input, start, null);
                 gc.backward(out.mul(upstream).sum());
                 upstream = input.getGradient();
+                upstream.attach(stepManager);
             }
             trimIfLargeQuantized(lm);
         }
@@ -268,7 +280,7 @@ public final class Trainer {
     private static final boolean TRIM = !"false".equals(System.getProperty("oneml.trim"));
 
     private static void trimIfQuantized(CausalLM lm) {
-        if (TRIM && lm.isQuantized()) {
+        if (TRIM && lm.isQuantized() && lm.quantization().parameters() * 4 >= TRIM_PER_BLOCK_BYTES) {
             oneml.model.NativeMemory.trim();
         }
     }
