@@ -166,6 +166,7 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         }
         quantization = new QuantizationSummary(quantConfig, params, bytes, absErrorSum / params, maxError);
         System.gc(); // the float32 copies quantising went through are garbage: let the heap shrink back
+        NativeMemory.trim(); // and hand the freed float32 weights back (glibc keeps freed memory otherwise)
         return quantization;
     }
 
@@ -324,6 +325,9 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         long d = q.getShape().get(3);
         long kvHeads = k.getShape().get(1);
         long s = k.getShape().get(2);
+        if (t == s && t > 1) { // a whole sequence, no prefix, no cache: libtorch's fused causal attention
+            return Kernels.causalAttention(q, k, v);
+        }
         if (kvHeads != heads) {
             long group = heads / kvHeads;
             k = k.expandDims(2).broadcast(b, kvHeads, group, s, d).reshape(b, heads, s, d);

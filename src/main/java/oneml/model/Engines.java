@@ -16,6 +16,7 @@ public final class Engines {
         if (root == null) {
             System.setProperty("ai.djl.default_engine", System.getProperty("ai.djl.default_engine", "PyTorch"));
             System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+            NativeMemory.keepFreedMemory();
             root = NDManager.newBaseManager();
         }
         return root;

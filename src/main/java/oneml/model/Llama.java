@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import java.util.Map;
 
@@ -92,8 +91,8 @@ public final class Llama extends CausalLM {
 
         NDArray y = rmsNorm(h, param(postAttentionNorms[layer]));
         NDArray gateIn = linear(p + ".mlp.gate_proj").forward(y);
-        NDArray gate = gateIn.mul(Activation.sigmoid(gateIn)); // SiLU; DJL's swish multiplies by a Java number (see Scalars)
-        NDArray mlp = linear(p + ".mlp.down_proj").forward(gate.mul(linear(p + ".mlp.up_proj").forward(y)));
+        // SiLU(gate) * up in one fused libtorch op (DJL's swish multiplies by a Java number: see Scalars)
+        NDArray mlp = linear(p + ".mlp.down_proj").forward(Kernels.siluMul(gateIn, linear(p + ".mlp.up_proj").forward(y)));
         return h.add(hooks().afterMlp(layer, mlp));
     }
 
@@ -102,10 +101,14 @@ public final class Llama extends CausalLM {
         return ai.djl.nn.core.Linear.linear(rmsNorm(h, param("model.norm.weight")), param(LM_HEAD)).singletonOrThrow();
     }
 
-    /** x / sqrt(mean(x^2) + eps) * weight (no pow(-1): see {@link Scalars}). */
+    private NDArray normEps;
+
+    /** weight * (x * rsqrt(mean(x^2) + eps)), as Hugging Face computes it, in one libtorch call. */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
-        NDArray variance = x.square().mean(new int[] {-1}, true);
-        return x.div(variance.add(config.normEps()).sqrt()).mul(weight);
+        if (normEps == null) {
+            normEps = manager.create(config.normEps()); // 0-d float64, lives with the weights
+        }
+        return Kernels.rmsNorm(x, weight, normEps);
     }
 
     private NDList cachedRotary;

@@ -16,9 +16,21 @@ public interface TrainableModel {
     /** Training mode turns dropout on; evaluation mode turns it off. */
     void setTraining(boolean training);
 
-    /** A 4-bit base only saves memory if blocks are recomputed in backward; the trainer then checkpoints. */
+    /**
+     * Float32 bytes of a 4-bit base's linear weights from which the trainer checkpoints on its own. Below it
+     * the dequantised weights autograd keeps for backward (at most this much) are small next to the
+     * activations, and recomputing every block would cost a third more time for no memory worth having.
+     */
+    long CHECKPOINT_QUANTIZED_BYTES = 64L << 20;
+
+    /**
+     * A 4-bit base only saves memory if blocks are recomputed in backward (otherwise every dequantised
+     * weight stays alive until backward); the trainer then checkpoints, when the weights are big enough for
+     * that to matter ({@link #CHECKPOINT_QUANTIZED_BYTES}).
+     */
     default boolean needsGradientCheckpointing() {
-        return model().isQuantized();
+        CausalLM lm = model();
+        return lm.isQuantized() && lm.quantization().parameters() * 4 >= CHECKPOINT_QUANTIZED_BYTES;
     }
 
     default long trainableParameterCount() {

@@ -4,12 +4,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import oneml.model.Kernels;
 
 /**
- * AdamW (decoupled weight decay, bias-corrected moments) over named arrays, as torch.optim.AdamW.
- * Moments live in the optimiser's own manager; per-step temporaries in the caller's scratch manager.
+ * AdamW (decoupled weight decay, bias-corrected moments) over named arrays: torch.optim.AdamW with
+ * {@code fused=True}, i.e. libtorch's multi-tensor kernel, one pass over parameters, gradients and moments
+ * instead of a dozen elementwise operations per parameter. Moments and step counters live in the
+ * optimiser's own manager.
  */
 final class AdamW implements AutoCloseable {
     private final Map<String, NDArray> parameters;
@@ -20,7 +26,7 @@ final class AdamW implements AutoCloseable {
     private final NDManager manager;
     private final Map<String, NDArray> m = new LinkedHashMap<>();
     private final Map<String, NDArray> v = new LinkedHashMap<>();
-    private int t;
+    private final List<NDArray> steps = new ArrayList<>();
 
     AdamW(Map<String, NDArray> parameters, NDManager parent, double beta1, double beta2, double eps, double weightDecay) {
         this.parameters = parameters;
@@ -32,6 +38,7 @@ final class AdamW implements AutoCloseable {
         parameters.forEach((name, p) -> {
             m.put(name, manager.zeros(p.getShape()));
             v.put(name, manager.zeros(p.getShape()));
+            steps.add(manager.zeros(new Shape()));
         });
     }
 
@@ -48,21 +55,10 @@ final class AdamW implements AutoCloseable {
 
     /** One update with learning rate {@code lr}, then the gradients are zeroed for the next accumulation. */
     void step(Map<String, NDArray> grads, double lr, NDManager scratch) {
-        t++;
-        double c1 = 1 - Math.pow(beta1, t);
-        double c2 = 1 - Math.pow(beta2, t);
-        for (var e : parameters.entrySet()) {
-            String name = e.getKey();
-            NDArray p = e.getValue();
-            NDArray g = grads.get(name);
-            NDArray mt = m.get(name).muli(beta1).addi(g.mul(1 - beta1));
-            NDArray vt = v.get(name).muli(beta2).addi(g.square().muli(1 - beta2));
-            if (weightDecay > 0) {
-                p.muli(1 - lr * weightDecay);
-            }
-            NDArray denominator = scratch.zeros(new ai.djl.ndarray.types.Shape()).add(vt).divi(c2).sqrt().addi(eps);
-            p.subi(scratch.zeros(new ai.djl.ndarray.types.Shape()).add(mt).divi(denominator).muli(lr / c1));
-        }
+        List<NDArray> g = new ArrayList<>(parameters.size());
+        parameters.keySet().forEach(name -> g.add(grads.get(name)));
+        Kernels.adamW(new ArrayList<>(parameters.values()), g, new ArrayList<>(m.values()), new ArrayList<>(v.values()), steps,
+                lr, beta1, beta2, weightDecay, eps);
         zeroGradients();
     }
 

@@ -158,7 +158,7 @@ public final class Trainer {
                     }
                     if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
                         double scale = config.maxGradNorm() / (norm + 1e-6);
-                        grads.values().forEach(g -> g.muli(scale));
+                        oneml.model.Kernels.scaleInPlace(grads.values(), scale);
                     }
                     optimizer.step(grads, lr, scratch);
                     trimIfQuantized(lm);
@@ -270,11 +270,19 @@ public final class Trainer {
     private double forwardBackwardCheckpointed(CausalLM lm, NDArray ids, NDArray labels, int step, int micro) {
         int layers = lm.config().numLayers();
         int start = lm.startPosition();
+        NDManager stepManager = ids.getManager();
         NDArray[] inputs = new NDArray[layers + 1];
         inputs[0] = lm.embed(ids, start);
         for (int i = 0; i < layers; i++) {
             reseed(step, micro, i);
-            inputs[i + 1] = lm.block(i, inputs[i], start, null);
+            // each block in its own manager: only its output outlives it (results go to the first operand's
+            // manager, so the input is lent to the block's manager for the duration)
+            try (NDManager blockManager = stepManager.newSubManager()) {
+                inputs[i].tempAttach(blockManager);
+                NDArray out = lm.block(i, inputs[i], start, null);
+                out.attach(stepManager);
+                inputs[i + 1] = out;
+            }
             trimIfLargeQuantized(lm);
         }
         NDArray upstream;
@@ -291,13 +299,17 @@ public final class Trainer {
             upstream = top.getGradient();
         }
         for (int i = layers - 1; i >= 0; i--) {
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            // the recomputed block's activations (and the dequantised weights of a 4-bit base) go with its manager
+            try (NDManager blockManager = stepManager.newSubManager();
+                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray input = inputs[i];
+                input.tempAttach(blockManager);
                 input.setRequiresGradient(true);
                 reseed(step, micro, i);
                 NDArray out = lm.block(i, input, start, null);
                 gc.backward(out.mul(upstream).sum());
                 upstream = input.getGradient();
+                upstream.attach(stepManager);
             }
             trimIfLargeQuantized(lm);
         }
@@ -318,8 +330,10 @@ public final class Trainer {
      * Trimming after each step keeps that in check; after each block too once the weights are big enough
      * for memory to matter (a trim costs tens of milliseconds, too much per block for a small model).
      */
+    private static final boolean TRIM = !"false".equals(System.getProperty("oneml.trim"));
+
     private static void trimIfQuantized(CausalLM lm) {
-        if (lm.isQuantized()) {
+        if (TRIM && lm.isQuantized() && lm.quantization().parameters() * 4 >= TRIM_PER_BLOCK_BYTES) {
             oneml.model.NativeMemory.trim();
         }
     }
@@ -328,7 +342,7 @@ public final class Trainer {
     private static final long TRIM_PER_BLOCK_BYTES = 64L << 20;
 
     private static void trimIfLargeQuantized(CausalLM lm) {
-        if (lm.isQuantized() && lm.quantization().parameters() * 4 >= TRIM_PER_BLOCK_BYTES) {
+        if (TRIM && lm.isQuantized() && lm.quantization().parameters() * 4 >= TRIM_PER_BLOCK_BYTES) {
             oneml.model.NativeMemory.trim();
         }
     }
@@ -346,12 +360,8 @@ public final class Trainer {
         Engine.getInstance().setRandomSeed((int) (config.seed() * 1_000_003L + step * 7919L + micro * 131L + layer));
     }
 
-    static double globalNorm(Iterable<NDArray> grads) {
-        double sum = 0;
-        for (NDArray g : grads) {
-            sum += g.square().sum().getFloat();
-        }
-        return Math.sqrt(sum);
+    static double globalNorm(java.util.Collection<NDArray> grads) {
+        return Math.sqrt(oneml.model.Kernels.squaredNorm(grads));
     }
 
     /** Names of the arrays whose gradient holds NaN or infinity, for the divergence message. */

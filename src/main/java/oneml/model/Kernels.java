@@ -1,0 +1,240 @@
+package oneml.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * A few libtorch operators that DJL's API does not reach (fused SiLU, the multi-tensor AdamW kernel,
+ * per-tensor norms), called through a TorchScript module that is written here as source and compiled by
+ * libtorch when the class loads. No Python and no file: the archive {@code torch.jit.save} would write is
+ * four small entries (the module's source, a pickled module object with its {@code training} flag, an empty
+ * constants table, the format version), built in memory.
+ *
+ * <p>Calls go through {@link IValueUtils#forward(PtSymbolBlock, NDList, boolean)} with {@code isTrain}
+ * true, which leaves the thread's grad mode alone: under a GradientCollector autograd records through the
+ * module's operators as through DJL's own; outside one nothing is recorded. The method is picked by an
+ * array named {@code module_method:NAME} that DJL drops from the inputs. The results belong to the manager
+ * of the first input.
+ *
+ * <p>The graph executor's optimiser is turned off in each calling thread (it is a thread-local libtorch
+ * setting): its profiling runs and autodiff subgraphs only slow these one-line methods down.
+ */
+public final class Kernels {
+    private static final String CLASS = "OnemlKernels";
+    private static final String SOURCE = String.join("\n",
+            "class " + CLASS + "(Module):",
+            "  __parameters__ = []",
+            "  __buffers__ = []",
+            "  training : bool",
+            "  def forward(self: __torch__." + CLASS + ", x: Tensor) -> Tensor:",
+            "    return x",
+            // SwiGLU's gate: silu(g) * u with libtorch's fused SiLU forward and backward
+            "  def silu_mul(self: __torch__." + CLASS + ", g: Tensor, u: Tensor) -> Tensor:",
+            "    return torch.mul(torch.silu(g), u)",
+            // RMSNorm as Hugging Face writes it: w * (x * rsqrt(mean(x^2) + eps)), libtorch's rms_norm
+            "  def rms_norm(self: __torch__." + CLASS + ", x: Tensor, w: Tensor, eps: Tensor) -> Tensor:",
+            "    return torch.rms_norm(x, [torch.size(x, -1)], w, float(torch.item(eps)))",
+            // causal scaled dot-product attention over [B, H, T, D], key/value heads shared by groups of queries
+            "  def causal_attention(self: __torch__." + CLASS + ", q: Tensor, k: Tensor, v: Tensor) -> Tensor:",
+            "    group = torch.floordiv(torch.size(q, 1), torch.size(k, 1))",
+            "    if torch.gt(group, 1):",
+            "      k1 = torch.repeat_interleave(k, group, 1)",
+            "      v1 = torch.repeat_interleave(v, group, 1)",
+            "      k0, v0 = k1, v1",
+            "    else:",
+            "      k0, v0 = k, v",
+            "    return torch.scaled_dot_product_attention(q, k0, v0, None, 0., True)",
+            // torch.optim.AdamW(fused=True): one pass over parameters, gradients and both moments
+            "  def adamw(self: __torch__." + CLASS + ", params: List[Tensor], grads: List[Tensor], m: List[Tensor],"
+                    + " v: List[Tensor], steps: List[Tensor], lr: float, beta1: float, beta2: float, weight_decay: float,"
+                    + " eps: float) -> Tensor:",
+            "    torch._foreach_add_(steps, 1.)",
+            "    torch._fused_adamw_(params, grads, m, v, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2,"
+                    + " weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)",
+            "    return steps[0]",
+            // squared L2 norm of every tensor of a list, summed, in float64 (the clipping norm)
+            "  def squared_norm(self: __torch__." + CLASS + ", xs: List[Tensor]) -> Tensor:",
+            "    norms = torch._foreach_norm(xs)",
+            "    return torch.sum(torch.square(torch.to(torch.stack(norms), 7)))", // 7: torch.float64
+            "  def scale_(self: __torch__." + CLASS + ", xs: List[Tensor], factor: float) -> Tensor:",
+            "    torch._foreach_mul_(xs, factor)",
+            "    return xs[0]",
+            "");
+
+    private static PtSymbolBlock module;
+    private static final Map<String, NDArray> SELECTORS = new HashMap<>();
+    private static final ThreadLocal<Boolean> CONFIGURED = ThreadLocal.withInitial(() -> false);
+
+    private Kernels() {}
+
+    private static synchronized PtSymbolBlock module() {
+        if (module == null) {
+            PtNDManager root = (PtNDManager) Engines.rootManager();
+            try {
+                module = JniUtils.loadModule(root, new ByteArrayInputStream(archive()), true, false);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return module;
+    }
+
+    private static synchronized NDArray selector(String method) {
+        return SELECTORS.computeIfAbsent(method, m -> {
+            NDArray s = Engines.rootManager().zeros(new ai.djl.ndarray.types.Shape());
+            s.setName("module_method:" + m);
+            return s;
+        });
+    }
+
+    private static void configureThread() {
+        if (!CONFIGURED.get()) {
+            JniUtils.setGraphExecutorOptimize(false);
+            CONFIGURED.set(true);
+        }
+    }
+
+    /**
+     * Runs {@code method} on tensor inputs, recording autograd when the thread does. The inputs must be
+     * unnamed (DJL reads names as list and dict structure); results belong to the first input's manager.
+     */
+    static NDList call(String method, NDArray... inputs) {
+        PtSymbolBlock m = module();
+        configureThread();
+        NDList list = new NDList(inputs.length + 1);
+        for (NDArray x : inputs) {
+            if (x.getName() != null) {
+                throw new IllegalArgumentException("TorchScript inputs must be unnamed; got '" + x.getName() + "'");
+            }
+            list.add(x);
+        }
+        list.add(selector(method));
+        return IValueUtils.forward(m, list, true);
+    }
+
+    /** {@code silu(g) * u} (SwiGLU's gate) with libtorch's fused SiLU; autograd records it like any op. */
+    public static NDArray siluMul(NDArray g, NDArray u) {
+        return call("silu_mul", g, u).singletonOrThrow();
+    }
+
+    /** RMSNorm over the last dimension: {@code w * (x * rsqrt(mean(x^2) + eps))}; eps is a 0-d float64 array. */
+    public static NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps) {
+        return call("rms_norm", x, weight, eps).singletonOrThrow();
+    }
+
+    /**
+     * Causal attention, softmax(q k^T / sqrt(D) + causal mask) v, by libtorch's scaled_dot_product_attention.
+     * q [B, H, T, D]; k, v [B, KV, T, D] with H a multiple of KV (each key/value head serves H / KV queries).
+     */
+    public static NDArray causalAttention(NDArray q, NDArray k, NDArray v) {
+        return call("causal_attention", q, k, v).singletonOrThrow();
+    }
+
+    /**
+     * One torch.optim.AdamW(fused=True) update of every parameter in place: moments {@code m}, {@code v} and
+     * the per-parameter step counters (float32 scalars, incremented here) are updated too. Lists are parallel.
+     */
+    public static void adamW(java.util.List<NDArray> params, java.util.List<NDArray> grads, java.util.List<NDArray> m,
+            java.util.List<NDArray> v, java.util.List<NDArray> steps, double lr, double beta1, double beta2, double weightDecay,
+            double eps) {
+        IValue[] in = {tensors(params), tensors(grads), tensors(m), tensors(v), tensors(steps), IValue.from(lr),
+            IValue.from(beta1), IValue.from(beta2), IValue.from(weightDecay), IValue.from(eps)};
+        try {
+            runNoGrad("adamw", in).close();
+        } finally {
+            for (IValue i : in) {
+                i.close();
+            }
+        }
+    }
+
+    /** Sum over the arrays of their squared L2 norms (libtorch's multi-tensor norm), accumulated in float64. */
+    public static double squaredNorm(java.util.Collection<NDArray> arrays) {
+        try (IValue in = tensors(arrays); IValue out = runNoGrad("squared_norm", in);
+             NDArray sum = out.toTensor((PtNDManager) arrays.iterator().next().getManager())) {
+            return sum.getDouble();
+        }
+    }
+
+    /** Multiplies every array by {@code factor} in place (gradient clipping), without autograd. */
+    public static void scaleInPlace(java.util.Collection<NDArray> arrays, double factor) {
+        try (IValue in = tensors(arrays); IValue f = IValue.from(factor)) {
+            runNoGrad("scale_", in, f).close();
+        }
+    }
+
+    /** Runs {@code method} on IValues with autograd off; the caller closes inputs and the result. */
+    private static IValue runNoGrad(String method, IValue... inputs) {
+        PtSymbolBlock m = module();
+        configureThread();
+        return IValueUtils.runMethod(m, method, inputs);
+    }
+
+    private static IValue tensors(java.util.Collection<NDArray> arrays) {
+        return IValue.listFrom(arrays.stream().map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
+    }
+
+    /** The archive torch.jit.save writes for a module of this source (without the optional debug tables). */
+    static byte[] archive() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            entry(zip, "oneml/data.pkl", modulePickle());
+            entry(zip, "oneml/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
+            entry(zip, "oneml/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'}); // protocol 2, empty tuple, stop
+            entry(zip, "oneml/version", "3\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void entry(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        e.setCrc(crc.getValue());
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    /** Pickle (protocol 2) of {@code __torch__.CLASS()} with state {@code {'training': True}}. */
+    private static byte[] modulePickle() {
+        ByteArrayOutputStream p = new ByteArrayOutputStream();
+        p.write(0x80); // PROTO 2
+        p.write(2);
+        p.writeBytes(("c__torch__\n" + CLASS + "\n").getBytes(StandardCharsets.US_ASCII)); // GLOBAL
+        p.write(')'); // EMPTY_TUPLE
+        p.write(0x81); // NEWOBJ
+        p.write('}'); // EMPTY_DICT
+        p.write('('); // MARK
+        byte[] key = "training".getBytes(StandardCharsets.US_ASCII);
+        p.write('X'); // BINUNICODE, 4-byte little-endian length
+        p.write(key.length);
+        p.write(0);
+        p.write(0);
+        p.write(0);
+        p.writeBytes(key);
+        p.write(0x88); // NEWTRUE
+        p.write('u'); // SETITEMS
+        p.write('b'); // BUILD
+        p.write('.'); // STOP
+        return p.toByteArray();
+    }
+}
