@@ -17,7 +17,7 @@ System.out.println(data);
 // Each method gets a fresh copy of the embedded model and its own learning rate: a few virtual tokens or a scaling
 // vector need a far larger step than a low-rank update, and full fine-tuning a smaller one.
 
-var compare = Compare.tiny(data).methods("full", "lora", "dora", "qlora", "ia3", "prompt", "prefix", "adapter").steps(60).evalEvery(20).evalLimit(100);
+var compare = Compare.tiny(data).methods("full", "lora", "dora", "qlora", "ia3", "prompt", "prefix", "adapter").steps(40).evalEvery(20).evalLimit(60);
 System.out.println(compare);
 
 // ## 2. Run it

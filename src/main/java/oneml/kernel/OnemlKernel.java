@@ -77,6 +77,8 @@ public final class OnemlKernel extends BaseKernel {
 
     /** What every notebook starts with (the same packages as {@code ./oneml shell}, plus display helpers and charts). */
     public static final List<String> IMPORTS = List.of(
+            "import java.util.*;",
+            "import java.nio.file.*;",
             "import oneml.*;",
             "import oneml.data.*;",
             "import oneml.model.*;",
