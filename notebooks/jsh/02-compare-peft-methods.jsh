@@ -59,3 +59,4 @@ var report = ComparisonReport.write(result, planTiny, Path.of("out", "compare-no
 System.out.println(report);
 System.out.println(Comparison.load(report.getParent()).table().rowCount() + " rows reloaded");
 System.out.println("02-compare-peft-methods: done");
+/exit

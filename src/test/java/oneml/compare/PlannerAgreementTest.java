@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The planner's estimate against the measured peak RSS of real training on the embedded shape. The measured figure
  * also holds what the planner leaves out (the JVM's own growth, libtorch's temporary buffers, allocator slack), so
- * the agreement is a ratio in a band, stated here: measured / planned is between 1.0 and 2.0 for full fine-tuning and
- * LoRA (about 1.55 when this was written: the planner's count is a lower bound). QLoRA is printed, not checked: oneml's
- * 4-bit path holds far more than the ideal the planner describes at this small size (see the README's bench table).
+ * the agreement is a ratio in a band, stated here: measured / planned is between 0.8 and 2.0 for full fine-tuning and
+ * LoRA (1.05 and 1.09 when this was written, with fused attention; 1.6 before it). QLoRA is printed, not checked: at
+ * this small size oneml does not recompute blocks for a 4-bit base (it saves too little), the planner assumes it does.
  * Memory is only measured on Linux.
  */
 class PlannerAgreementTest {
@@ -54,7 +54,7 @@ class PlannerAgreementTest {
                 slope / 1e6, plannedSlope / 1e6, (double) slope / plannedSlope));
         System.out.print(report);
         for (String method : List.of("full", "lora")) {
-            assertTrue(ratios.get(method) > 1.0 && ratios.get(method) < 2.0, method + ": measured / planned outside [1.0, 2.0]:\n" + report);
+            assertTrue(ratios.get(method) > 0.8 && ratios.get(method) < 2.0, method + ": measured / planned outside [0.8, 2.0]:\n" + report);
         }
     }
 
