@@ -142,7 +142,7 @@ public final class Compare {
 
     /** Runs every method in turn and returns the results; progress goes to the console or the notebook. */
     public Comparison run() {
-        List<Candidate> todo = candidates();
+        List<Candidate> planned = candidates();
         int testRows = evalLimit > 0 ? Math.min(evalLimit, data.test().rowCount()) : data.test().rowCount();
         double untrainedAccuracy = Double.NaN;
         if (baseline) {
@@ -151,17 +151,17 @@ public final class Compare {
             }
         }
         say(String.format(Locale.ROOT, "Comparing %d methods on %s (%s), %d steps each; untrained accuracy %.3f on %d test rows",
-                todo.size(), data.name(), modelName, steps, untrainedAccuracy, testRows));
+                planned.size(), data.name(), modelName, steps, untrainedAccuracy, testRows));
         List<MethodResult> results = new ArrayList<>();
         boolean interrupted = false;
-        for (int i = 0; i < todo.size(); i++) {
-            Candidate c = todo.get(i);
+        for (int i = 0; i < planned.size(); i++) {
+            Candidate c = planned.get(i);
             if (interrupted || Thread.currentThread().isInterrupted()) {
                 interrupted = true;
                 results.add(MethodResult.notRun(c, Status.SKIPPED, "the comparison was interrupted before this method"));
                 continue;
             }
-            say(String.format(Locale.ROOT, "[%d/%d] %s: %s, lr %.0e", i + 1, todo.size(), c.name(), c.label(), c.learningRate()));
+            say(String.format(Locale.ROOT, "[%d/%d] %s: %s, lr %.0e", i + 1, planned.size(), c.name(), c.label(), c.learningRate()));
             MethodResult r = runOne(c);
             results.add(r);
             say("  " + r);
