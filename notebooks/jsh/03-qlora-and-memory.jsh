@@ -111,7 +111,8 @@ System.out.println(Table.create("perplexity on review text, before training",
 // ## 4. Train both
 //
 // The same short run for each: 30 steps, learning rate 5e-3, validation every 15 steps, one seed. A 4-bit base makes
-// the trainer recompute each block in the backward pass (gradient checkpointing), see section 6.
+// the trainer recompute each block in the backward pass (gradient checkpointing) once its float32 linear weights
+// would take 64 MiB or more; this 3M-parameter base is far below that, so here it trains like LoRA. See section 6.
 
 var before = Eval.accuracy(lora, test);
 var loraRun = Train.of(lora, data).steps(30).learningRate(5e-3).evalEvery(15).seed(0).run();
@@ -157,14 +158,17 @@ System.out.println(Table.create("LoRA vs QLoRA, 30 steps (first 100 test reviews
 //   the scales are 8-bit too, about 4.13 bits per parameter instead of 32, so the linear weights take ~7.8× less memory.
 //   The float32 weight of a layer exists only while that layer computes: it is dequantised, used and freed.
 // * **Per-block recompute.** Plain backward would keep every block's dequantised weights and intermediate activations
-//   alive until the gradient reaches them. With a 4-bit base the trainer checkpoints per block instead: the forward
-//   pass keeps only each block's input, and backward re-runs one block at a time (dequantising its weights again),
-//   so at most one block's float32 weights and activations are alive at once.
+//   alive until the gradient reaches them. With a 4-bit base whose float32 linear weights would take 64 MiB or more,
+//   the trainer checkpoints per block instead: the forward pass keeps only each block's input, and backward re-runs
+//   one block at a time (dequantising its weights again), so at most one block's float32 weights and activations are
+//   alive at once. Below that size the dequantised weights are small next to the activations and recomputing would
+//   only cost time, so the trainer does not (`TrainConfig.gradientCheckpointing(true)` forces it).
 // * **The adapter and AdamW's two moments** are float32 and tiny (a few percent of the parameters), so they are the
 //   same for LoRA and QLoRA.
 //
-// The price is speed: every step dequantises every weight twice (forward and recompute) and runs each block's forward
-// twice, which is why QLoRA's tokens/s above is lower. On this 3M-parameter model all of this is a few megabytes; the
+// The price is speed: with recompute every step dequantises every weight twice (forward and recompute) and runs each
+// block's forward twice; without it, once. That dequantisation is why QLoRA's tokens/s above is lower. On this
+// 3M-parameter model all of this is a few megabytes; the
 // saving matters when the weights dominate. `./oneml bench` measures peak memory on a larger configuration
 // (`QLoraMemoryTest` checks QLoRA's peak is below LoRA's there).
 

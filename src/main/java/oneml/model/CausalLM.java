@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -390,16 +389,7 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
      * {@link #IGNORE} do not count. Returns a scalar in the logits' manager.
      */
     public static NDArray causalLmLoss(NDArray logits, NDArray labels) {
-        long t = logits.getShape().get(1);
-        NDArray shiftLogits = logits.get(new NDIndex(":, :{}", t - 1));
-        NDArray shiftLabels = labels.get(new NDIndex(":, 1:"));
-        NDArray valid = shiftLabels.neq(IGNORE);
-        NDArray safeLabels = shiftLabels.mul(valid.toType(DataType.INT64, false)); // -100 -> 0, then masked out
-        NDArray logProbs = shiftLogits.logSoftmax(-1);
-        NDArray picked = logProbs.gather(safeLabels.expandDims(-1), -1).squeeze(-1);
-        NDArray mask = valid.toType(DataType.FLOAT32, false);
-        NDArray count = mask.sum().maximum(1f);
-        return picked.mul(mask).sum().neg().div(count);
+        return Kernels.causalLmLoss(logits, labels);
     }
 
     // ---- lifecycle ----------------------------------------------------------------------------------

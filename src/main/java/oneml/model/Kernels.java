@@ -47,9 +47,29 @@ public final class Kernels {
             // SwiGLU's gate: silu(g) * u with libtorch's fused SiLU forward and backward
             "  def silu_mul(self: __torch__." + CLASS + ", g: Tensor, u: Tensor) -> Tensor:",
             "    return torch.mul(torch.silu(g), u)",
-            // RMSNorm as Hugging Face writes it: w * (x * rsqrt(mean(x^2) + eps)), libtorch's rms_norm
+            // RMSNorm as Hugging Face writes it, w * (x * rsqrt(mean(x^2) + eps)), with mean(x^2) taken as
+            // ||x||^2 / D: the norm's backward is one pass over x, where pow and mean take three
             "  def rms_norm(self: __torch__." + CLASS + ", x: Tensor, w: Tensor, eps: Tensor) -> Tensor:",
-            "    return torch.rms_norm(x, [torch.size(x, -1)], w, float(torch.item(eps)))",
+            "    n = torch.linalg_vector_norm(x, 2., [-1], True)",
+            "    r = torch.rsqrt(torch.add(torch.div(torch.mul(n, n), torch.size(x, -1)), torch.item(eps)))",
+            "    return torch.mul(w, torch.mul(x, r))",
+            // mean next-token cross-entropy; shifting the labels left (the last position ignored) instead of
+            // slicing the logits saves a copy of them forward and two passes backward
+            "  def causal_lm_loss(self: __torch__." + CLASS + ", logits: Tensor, labels: Tensor) -> Tensor:",
+            "    pad = torch.full_like(torch.slice(labels, 1, 0, 1), -100)",
+            "    target = torch.reshape(torch.cat([torch.slice(labels, 1, 1), pad], 1), [-1])",
+            "    flat = torch.reshape(logits, [-1, torch.size(logits, -1)])",
+            "    total = torch.cross_entropy_loss(flat, target, None, 2, -100, 0.)", // 2: sum
+            "    return torch.div(total, torch.clamp_min(torch.sum(torch.ne(target, -100)), 1))",
+            // LoRA's update added to the projection's output in the same pass: y + s * (x A^T) B^T
+            "  def lora_update(self: __torch__." + CLASS + ", y: Tensor, x: Tensor, a: Tensor, b: Tensor, s: Tensor) -> Tensor:",
+            "    y2 = torch.reshape(y, [-1, torch.size(y, -1)])",
+            "    xa = torch.mm(torch.reshape(x, [-1, torch.size(x, -1)]), torch.t(a))",
+            "    return torch.view(torch.addmm(y2, xa, torch.t(b), beta=1, alpha=float(torch.item(s))), torch.size(y))",
+            // 4-bit decoding: each packed byte picks a row of a [256, 2] table of value pairs; gathering the rows as
+            // complex64 scalars (a view, no copy) takes libtorch's one-dimensional gather, faster than row copies
+            "  def decode_pairs(self: __torch__." + CLASS + ", packed: Tensor, table: Tensor) -> Tensor:",
+            "    return torch.view_as_real(torch.index_select(torch.view_as_complex(table), 0, torch.to(packed, 3)))", // 3: int32
             // causal scaled dot-product attention over [B, H, T, D], key/value heads shared by groups of queries
             "  def causal_attention(self: __torch__." + CLASS + ", q: Tensor, k: Tensor, v: Tensor) -> Tensor:",
             "    group = torch.floordiv(torch.size(q, 1), torch.size(k, 1))",
@@ -136,6 +156,27 @@ public final class Kernels {
     /** RMSNorm over the last dimension: {@code w * (x * rsqrt(mean(x^2) + eps))}; eps is a 0-d float64 array. */
     public static NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps) {
         return call("rms_norm", x, weight, eps).singletonOrThrow();
+    }
+
+    /**
+     * Mean causal-LM cross-entropy, logits [B, T, V] at position i predicting labels [B, T] at i + 1, labels
+     * equal to -100 not counted (0 when none counts), by libtorch's cross_entropy.
+     */
+    public static NDArray causalLmLoss(NDArray logits, NDArray labels) {
+        return call("causal_lm_loss", logits, labels).singletonOrThrow();
+    }
+
+    /**
+     * Rows of {@code table} [256, 2] (float32, contiguous) picked by the uint8 {@code packed} codes [N]: the
+     * [N, 2] float32 values, in the manager of {@code packed}.
+     */
+    public static NDArray decodePairs(NDArray packed, NDArray table) {
+        return call("decode_pairs", packed, table).singletonOrThrow();
+    }
+
+    /** {@code y + s * (x A^T) B^T} as one libtorch addmm; {@code s} is a 0-d float64 array. */
+    public static NDArray loraUpdate(NDArray y, NDArray x, NDArray a, NDArray b, NDArray s) {
+        return call("lora_update", y, x, a, b, s).singletonOrThrow();
     }
 
     /**

@@ -20,7 +20,8 @@ import java.util.List;
  * of the format; the fp32 weight exists only for the lifetime of the array {@link #dequantize} returns.
  *
  * <p>Dequantisation without bitwise ops (DJL has none): widen the packed bytes to int32 indices, gather rows of
- * the pair table (high nibble first, so the [bytes, 2] result flattens into element order), view as
+ * the pair table (high nibble first, so the [bytes, 2] result flattens into element order; see
+ * {@link oneml.model.Kernels#decodePairs}), view as
  * [blocks, blocksize], multiply by the per-block absmax broadcast over the block, drop the padding, reshape. For
  * double quantisation the absmax itself is first decoded the same way: gather the 8-bit table, multiply by
  * absmax2 per block of 256, add the offset. Every step is one float32 multiply or add per element, the same
@@ -109,10 +110,7 @@ public final class DeviceQuantizedTensor implements AutoCloseable {
             for (NDArray a : resident) {
                 a.tempAttach(scratch);
             }
-            // an embedding lookup is libtorch's fastest gather (index_select), about twice as fast as get(NDArray)
-            // int32 indices: half the transient bytes of int64, same gather
-            NDArray pairs = ai.djl.nn.core.Embedding.embedding(packed.toType(DataType.INT32, false), pairTable,
-                    ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
+            NDArray pairs = oneml.model.Kernels.decodePairs(packed, pairTable);
             NDArray values = pairs.reshape(blocks, blocksize).mul(blockAbsmax());
             NDArray flat = values.reshape(-1);
             if ((long) blocks * blocksize != size) {

@@ -1,15 +1,8 @@
 package oneml.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,19 +12,7 @@ import org.junit.jupiter.api.Test;
 class QLoraMemoryTest {
 
     private static JsonObject measure(String method) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(List.of(java, "-Xss4m", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "bench", "--child", "medium:" + method, "--steps", "3")).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String last = null;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith("{")) {
-                    last = line;
-                }
-            }
-        }
-        assertEquals(0, p.waitFor(), "bench child " + method);
-        return JsonParser.parseString(last).getAsJsonObject();
+        return oneml.BenchRuns.measure("medium", method, 3);
     }
 
     @Test

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.Dropout;
+import oneml.model.Kernels;
 import oneml.model.Linear;
 import oneml.model.LinearLayer;
 import oneml.model.Scalars;
@@ -47,17 +48,18 @@ final class LoraLayer extends WrappedLinear {
 
     @Override
     public NDArray forward(NDArray x) {
-        NDArray y = innerForward(x);
         if (!enabled || merged) {
-            return y;
+            return innerForward(x);
         }
         boolean dropping = training && dropout > 0;
+        if (magnitude == null) {
+            NDArray xd = dropping ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+            return Kernels.loraUpdate(innerForward(x), xd, a, b, scalingArray());
+        }
+        NDArray y = innerForward(x);
         NDArray xd = dropping ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         // scale the rank-r intermediate, not the [.., out] result: the same product, a far smaller pass
         NDArray update = linear(Scalars.times(linear(xd, a), scaling), b);
-        if (magnitude == null) {
-            return y.add(update);
-        }
         NDArray k = x.getManager().zeros(new Shape()).add(magnitude).div(detachedRowNorm(x.getManager()));
         Linear base = base();
         NDArray baseWithoutBias;
@@ -67,6 +69,16 @@ final class LoraLayer extends WrappedLinear {
             baseWithoutBias = base.bias() == null ? y : y.sub(base.bias());
         }
         return y.add(baseWithoutBias.mul(k.sub(1))).add(update.mul(k));
+    }
+
+    private NDArray scalingTensor;
+
+    /** s as a 0-d float64 array beside A and B (the kernels take only arrays). */
+    private NDArray scalingArray() {
+        if (scalingTensor == null || scalingTensor.isReleased()) {
+            scalingTensor = a.getManager().create(scaling);
+        }
+        return scalingTensor;
     }
 
     /** ||W + s·B·A|| per output row, [out], without gradient (DoRA treats it as a constant). */
