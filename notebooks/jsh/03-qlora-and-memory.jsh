@@ -167,7 +167,9 @@ System.out.println(Table.create("LoRA vs QLoRA, 30 steps (first 100 test reviews
 //   same for LoRA and QLoRA.
 //
 // The price is speed: with recompute every step dequantises every weight twice (forward and recompute) and runs each
-// block's forward twice; without it, once. That dequantisation is why QLoRA's tokens/s above is lower. On this
+// block's forward twice; without it, once, a small part of a step at this size (`./oneml bench` measures QLoRA at about
+// 0.85x LoRA's tokens/s here and about half of it on the larger shapes that recompute). The tokens/s in the table above
+// come from short runs, the first of them paying for the kernel's warm-up, so read them loosely. On this
 // 3M-parameter model all of this is a few megabytes; the
 // saving matters when the weights dominate. `./oneml bench` measures peak memory on a larger configuration
 // (`QLoraMemoryTest` checks QLoRA's peak is below LoRA's there).

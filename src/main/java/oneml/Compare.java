@@ -176,7 +176,8 @@ public final class Compare {
             TrainableModel trainable = c.isFullFineTuning() ? null : Peft.apply(model, c.config(), seed);
             long allParams = trainable == null ? model.parameterCount() : ((PeftModel) trainable).allParameterCount();
             double bits = model.isQuantized() ? model.quantization().bitsPerParameter() : 32;
-            long loaded = ProcessMemory.settleAndResetPeak(); // model in its training form; a float32 spike while quantising is not counted
+            ProcessMemory.settleAndResetPeak(); // the model is in its training form: a float32 spike while quantising is not counted
+            long modelBytes = model.residentBytes() + (trainable == null ? 0 : arrayBytes(trainable.trainableParameters().values()));
             Train train = trainable == null ? Train.full(model, data) : Train.of(trainable, data);
             train.steps(steps).batchSize(batchSize).learningRate(c.learningRate()).evalEvery(evalEvery).seed(seed).restoreBest(true);
             listeners.forEach(train::listener);
@@ -201,12 +202,20 @@ public final class Compare {
                     DoubleColumn.create("step", run.evaluations().intColumn("step").asDoubleColumn().asDoubleArray()),
                     DoubleColumn.create("val_loss", run.evaluations().doubleColumn("val_loss").asDoubleArray()));
             return new MethodResult(c.name(), c.label(), status, run.message() == null ? "" : run.message(), c.learningRate(), trainableParams,
-                    allParams, adapterBytes, bits, loaded - before, peak - before, run.trainingSeconds(), run.trainingTokensPerSecond(),
+                    allParams, adapterBytes, bits, modelBytes, peak - before, run.trainingSeconds(), run.trainingTokensPerSecond(),
                     run.stepsRun(), run.finalTrainLoss(), run.firstValidationLoss(), run.bestValidationLoss(), metric, curve, validations);
         } catch (RuntimeException | OutOfMemoryError e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             return MethodResult.notRun(c, Status.FAILED, why);
         }
+    }
+
+    private static long arrayBytes(java.util.Collection<ai.djl.ndarray.NDArray> arrays) {
+        long bytes = 0;
+        for (ai.djl.ndarray.NDArray a : arrays) {
+            bytes += a.size() * a.getDataType().getNumOfBytes();
+        }
+        return bytes;
     }
 
     /** Saves the adapter (to the kept folder, or a temporary one) and returns the size of its weights file. */

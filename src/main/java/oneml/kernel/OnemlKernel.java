@@ -550,7 +550,10 @@ public final class OnemlKernel extends BaseKernel {
                         + " cannot be used until " + String.join(", ", s.unresolvedDependencies(d).toList()) + " is declared");
             }
             switch (snippet.subKind()) {
-                case VAR_VALUE_SUBKIND, OTHER_EXPRESSION_SUBKIND, TEMP_VAR_EXPRESSION_SUBKIND -> value = result;
+                case VAR_VALUE_SUBKIND -> value = result;
+                // printf, format and append return their stream: a cell ending in one shows what it printed, not
+                // "java.io.PrintStream@1b2c3d"
+                case OTHER_EXPRESSION_SUBKIND, TEMP_VAR_EXPRESSION_SUBKIND -> value = result instanceof java.io.PrintStream ? null : result;
                 default -> value = null;
             }
         }

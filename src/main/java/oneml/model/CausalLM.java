@@ -56,6 +56,27 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         return Collections.unmodifiableMap(stateDict);
     }
 
+    /**
+     * Bytes of the weights as they are held now: the float32 arrays of the state dict (a tied head counted
+     * once) and, for a quantised base, each linear's 4-bit codes, scales and lookup tables. Counted, not
+     * measured: it is exact for what stays resident, where the process RSS also moves with allocator and JVM.
+     */
+    public long residentBytes() {
+        java.util.Set<NDArray> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        long bytes = 0;
+        for (NDArray a : stateDict.values()) {
+            if (seen.add(a)) {
+                bytes += a.size() * a.getDataType().getNumOfBytes();
+            }
+        }
+        for (LinearLayer l : linears.values()) {
+            if (l.base().isQuantized()) {
+                bytes += l.base().quantizedWeight().residentBytes();
+            }
+        }
+        return bytes;
+    }
+
     /** Module path to the layer that computes it now (the base {@link Linear} or a PEFT wrapper). */
     public Map<String, LinearLayer> linears() {
         return Collections.unmodifiableMap(linears);

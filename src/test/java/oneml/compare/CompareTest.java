@@ -53,8 +53,11 @@ class CompareTest {
             assertTrue(r.peakBytes() > 0 && r.tokensPerSecond() > 0 && r.trainSeconds() > 0, r.toString());
             assertTrue(r.metric() >= 0 && r.metric() <= 1, r.toString());
             assertTrue(r.adapterBytes() >= 4L * r.trainableParams(), "adapter file smaller than its float32 weights: " + r);
-            // in-process model memory can read below zero (pages freed by the previous method); ./oneml compare isolates each method
-            assertTrue(r.modelBytes() < r.peakBytes(), "model memory: " + r.modelBytes() + " bytes, " + r);
+            // the model is counted, the peak measured; in a JVM that ran other work the peak can read below the model
+            // (freed pages reused without the RSS growing), so the two are not compared here
+            if (!m.equals("qlora")) { // float32 base: 4 bytes per base parameter, plus the method's own float32 arrays
+                assertEquals(4L * r.allParams(), r.modelBytes(), 1024, "model memory of " + m);
+            }
         }
         MethodResult typo = result.result("lora-typo");
         assertEquals(Status.FAILED, typo.status());
@@ -84,6 +87,9 @@ class CompareTest {
         double bits = result.result("qlora").baseBitsPerParam();
         assertTrue(bits > 4.0 && bits < 4.6, "QLoRA base bits per parameter: " + bits);
         assertEquals(32.0, result.result("lora").baseBitsPerParam());
+        // linear weights in ~4.1 bits, embeddings and norms still float32: about a fifth of LoRA's model
+        double ratio = (double) result.result("qlora").modelBytes() / result.result("lora").modelBytes();
+        assertTrue(ratio > 0.1 && ratio < 0.35, "QLoRA model / LoRA model: " + ratio);
     }
 
     @Test

@@ -47,6 +47,8 @@ class OnemlKernelTest {
         assertEquals(9, kernel.evalRaw("int sq(int x) { return x * x; }\nsq(3)"));
         assertEquals(4, kernel.evalRaw("c"));
         assertEquals("oneml", kernel.evalRaw("\"one\" + \"ml\""));
+        assertEquals(null, kernel.evalRaw("System.out.printf(\"%d%n\", 1)"), "a cell ending in printf shows only what it printed");
+        assertInstanceOf(java.io.PrintStream.class, kernel.evalRaw("var out = System.out;\nout"), "a variable shows what it holds");
         // the imports every notebook starts with
         assertInstanceOf(tech.tablesaw.api.Table.class, kernel.evalRaw("Table.create(\"t\", IntColumn.create(\"x\", 1, 2))"));
         assertInstanceOf(oneml.LoRAConfig.class, kernel.evalRaw("LoRAConfig.builder().r(4).build()"));
