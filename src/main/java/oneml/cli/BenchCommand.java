@@ -139,7 +139,7 @@ final class BenchCommand implements Callable<Integer> {
      * round (memory does not get better by luck), and every round's tokens/s for the record.
      */
     static JsonObject keepBest(JsonObject best, JsonObject round) {
-        com.google.gson.JsonArray all = best == null ? new com.google.gson.JsonArray() : best.getAsJsonArray("tokens_per_s_rounds");
+        com.google.gson.JsonArray all = best == null ? new com.google.gson.JsonArray() : best.getAsJsonArray("tokens_per_s_rounds").deepCopy();
         all.add(round.get("tokens_per_s").getAsDouble());
         JsonObject out = best == null || round.get("tokens_per_s").getAsDouble() > best.get("tokens_per_s").getAsDouble()
                 ? round.deepCopy() : best.deepCopy();

@@ -410,6 +410,11 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
      * {@link #IGNORE} do not count. Returns a scalar in the logits' manager.
      */
     public static NDArray causalLmLoss(NDArray logits, NDArray labels) {
+        ai.djl.ndarray.types.Shape l = logits.getShape();
+        if (l.dimension() != 3 || !labels.getShape().equals(new ai.djl.ndarray.types.Shape(l.get(0), l.get(1)))) {
+            throw new IllegalArgumentException("the loss needs logits [batch, positions, vocab] and labels [batch, positions]; got logits "
+                    + l + " and labels " + labels.getShape());
+        }
         return Kernels.causalLmLoss(logits, labels);
     }
 

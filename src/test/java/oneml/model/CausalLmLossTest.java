@@ -65,6 +65,17 @@ class CausalLmLossTest {
     }
 
     @Test
+    void labelsThatDoNotMatchTheLogitsAreAClearError() {
+        try (NDManager m = Engines.rootManager().newSubManager()) {
+            NDArray x = m.randomNormal(new Shape(2, 4, V));
+            NDArray shorter = m.zeros(new Shape(2, 3), ai.djl.ndarray.types.DataType.INT64);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> CausalLM.causalLmLoss(x, shorter));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("(2, 4, 7)") && e.getMessage().contains("(2, 3)"), e.getMessage());
+        }
+    }
+
+    @Test
     void nothingToCountGivesZeroNotNaN() {
         try (NDManager m = Engines.rootManager().newSubManager()) {
             NDArray x = m.randomNormal(new Shape(1, 3, V));

@@ -34,6 +34,8 @@ final class LoraLayer extends WrappedLinear {
     private boolean training;
     private boolean merged;
     private NDArray doraMergeScale;
+    /** s as a 0-d float64 array beside A and B (the kernels take only arrays), freed with them. */
+    private final NDArray scalingArray;
 
     LoraLayer(String path, LinearLayer inner, int rank, double scaling, float dropout, NDArray a, NDArray b, NDArray magnitude) {
         super(inner);
@@ -44,6 +46,7 @@ final class LoraLayer extends WrappedLinear {
         this.a = a;
         this.b = b;
         this.magnitude = magnitude;
+        this.scalingArray = a.getManager().create(scaling);
     }
 
     @Override
@@ -53,8 +56,9 @@ final class LoraLayer extends WrappedLinear {
         }
         boolean dropping = training && dropout > 0;
         if (magnitude == null) {
+            NDArray y = innerForward(x); // before this layer's dropout, so stacked layers draw their masks in order
             NDArray xd = dropping ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-            return Kernels.loraUpdate(innerForward(x), xd, a, b, scalingArray());
+            return Kernels.loraUpdate(y, xd, a, b, scalingArray);
         }
         NDArray y = innerForward(x);
         NDArray xd = dropping ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
@@ -69,16 +73,6 @@ final class LoraLayer extends WrappedLinear {
             baseWithoutBias = base.bias() == null ? y : y.sub(base.bias());
         }
         return y.add(baseWithoutBias.mul(k.sub(1))).add(update.mul(k));
-    }
-
-    private NDArray scalingTensor;
-
-    /** s as a 0-d float64 array beside A and B (the kernels take only arrays). */
-    private NDArray scalingArray() {
-        if (scalingTensor == null || scalingTensor.isReleased()) {
-            scalingTensor = a.getManager().create(scaling);
-        }
-        return scalingTensor;
     }
 
     /** ||W + s·B·A|| per output row, [out], without gradient (DoRA treats it as a constant). */
