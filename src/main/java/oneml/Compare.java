@@ -177,7 +177,7 @@ public final class Compare {
             long allParams = trainable == null ? model.parameterCount() : ((PeftModel) trainable).allParameterCount();
             double bits = model.isQuantized() ? model.quantization().bitsPerParameter() : 32;
             ProcessMemory.settleAndResetPeak(); // the model is in its training form: a float32 spike while quantising is not counted
-            long modelBytes = model.residentBytes() + (trainable == null ? 0 : arraysOutside(model, trainable.trainableParameters().values()));
+            long modelBytes = trainable == null ? model.residentBytes() : trainable.residentBytes();
             Train train = trainable == null ? Train.full(model, data) : Train.of(trainable, data);
             train.steps(steps).batchSize(batchSize).learningRate(c.learningRate()).evalEvery(evalEvery).seed(seed).restoreBest(true);
             listeners.forEach(train::listener);
@@ -208,19 +208,6 @@ public final class Compare {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             return MethodResult.notRun(c, Status.FAILED, why);
         }
-    }
-
-    /** Bytes of the arrays that are not the base's own (LoRA's bias="all" trains base biases, counted already). */
-    private static long arraysOutside(CausalLM model, java.util.Collection<ai.djl.ndarray.NDArray> arrays) {
-        java.util.Set<ai.djl.ndarray.NDArray> base = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        base.addAll(model.stateDict().values());
-        long bytes = 0;
-        for (ai.djl.ndarray.NDArray a : arrays) {
-            if (!base.contains(a)) {
-                bytes += a.size() * a.getDataType().getNumOfBytes();
-            }
-        }
-        return bytes;
     }
 
     /** Saves the adapter (to the kept folder, or a temporary one) and returns the size of its weights file. */

@@ -36,8 +36,9 @@ import picocli.CommandLine.Option;
 
 /**
  * Training throughput and memory per method and model shape. Each (shape, method) runs in its own JVM so
- * the peak-RSS figure belongs to that run alone: the child notes the RSS once the engine is up, resets the
- * kernel's high-water mark once the model is in its training form, and reports both above that baseline.
+ * the peak-RSS figure belongs to that run alone: the child warms the engine up with the same method on a
+ * 1-layer model, takes the RSS as its baseline, resets the kernel's high-water mark once the model is in
+ * its training form, and reports the peak above the baseline; the model's own memory is counted.
  *
  * <p>The machine this runs on is usually shared, and its speed drifts by tens of percent over seconds. So
  * the methods of a shape run in interleaved rounds (full, lora, ..., full, lora, ...) and each keeps its
@@ -152,33 +153,22 @@ final class BenchCommand implements Callable<Integer> {
         return out;
     }
 
-    /** One (shape, method) measurement in this JVM: tokens/s over the timed steps and peak RSS above the loaded model. */
+    /**
+     * One (shape, method) measurement in this JVM: tokens/s over the timed steps and peak RSS above a baseline.
+     * The baseline is taken after the same method has trained a 1-layer, 32-wide model for two steps: a JVM's
+     * first training run pays about 200 MB once (JIT-compiled code, the Java heap it touches, libtorch's thread
+     * pools and kernels) whatever it trains, and that is not this model's memory.
+     */
     static JsonObject measure(Case c, String method, int steps) {
         Engines.rootManager();
-        long before = ProcessMemory.resetPeak(); // the engine is up; no model yet
+        try (CausalLM small = Models.random(ModelConfig.llama(c.config().vocabSize(), 32, 1, 2, 1, 64, 64), 1)) {
+            train(trainable(small, method), c.config().vocabSize(), 2, 8, 2, List.of());
+        }
+        long before = ProcessMemory.settleAndResetPeak();
         try (CausalLM model = Models.random(c.config(), 1)) {
-            TrainableModel trainable;
-            switch (method) {
-                case "ia3": trainable = Peft.apply(model, oneml.IA3Config.builder().build()); break;
-                case "prompt": trainable = Peft.apply(model, oneml.PromptTuningConfig.builder().numVirtualTokens(20).build()); break;
-                case "prefix": trainable = Peft.apply(model, oneml.PrefixTuningConfig.builder().numVirtualTokens(20).build()); break;
-                case "adapter": trainable = Peft.apply(model, oneml.AdapterConfig.pfeiffer()); break;
-                case "qlora": trainable = Peft.apply(model, oneml.QLoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build()); break;
-                case "full": trainable = new FullFineTuning(model); break;
-                case "lora": trainable = Peft.apply(model, LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build()); break;
-                case "dora": trainable = Peft.apply(model, LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").useDora(true).build()); break;
-                default: throw new IllegalArgumentException("unknown method '" + method + "'; methods: full, lora, dora, qlora, ia3, prompt, prefix, adapter");
-            }
-            List<TokenizedExample> data = new ArrayList<>();
-            java.util.Random random = new java.util.Random(3);
-            for (int i = 0; i < c.batch() * 4; i++) {
-                long[] ids = new long[c.seq()];
-                for (int t = 0; t < ids.length; t++) {
-                    ids[t] = 4 + random.nextInt(c.config().vocabSize() - 4);
-                }
-                data.add(new TokenizedExample(ids, ids.clone()));
-            }
-            long loaded = ProcessMemory.resetPeak(); // model in its training form; a float32 spike while quantising is not counted
+            TrainableModel trainable = trainable(model, method);
+            ProcessMemory.resetPeak(); // the model is in its training form: a float32 spike while quantising is not counted
+            long modelBytes = trainable.residentBytes();
             int warmup = 3;
             double[] timed = new double[2]; // seconds, tokens over the timed steps
             TrainingListener clock = new TrainingListener() {
@@ -194,9 +184,7 @@ final class BenchCommand implements Callable<Integer> {
                     last = now;
                 }
             };
-            TrainConfig tc = TrainConfig.builder().steps(warmup + steps).batchSize(c.batch()).learningRate(1e-4).evalEvery(0)
-                    .maxLength(c.seq()).build();
-            new Trainer(trainable, data, List.of(), tc, List.of(clock)).run();
+            train(trainable, c.config().vocabSize(), c.batch(), c.seq(), warmup + steps, List.of(clock));
             long peak = ProcessMemory.peakRss();
             JsonObject r = new JsonObject();
             r.addProperty("shape", c.shape());
@@ -210,9 +198,38 @@ final class BenchCommand implements Callable<Integer> {
             r.addProperty("trainable_pct", 100.0 * trainable.trainableParameterCount() / model.parameterCount());
             r.addProperty("tokens_per_s", timed[1] / timed[0]);
             r.addProperty("peak_mb", (peak - before) / 1e6);
-            r.addProperty("model_mb", (loaded - before) / 1e6);
+            r.addProperty("model_mb", modelBytes / 1e6);
             return r;
         }
+    }
+
+    private static TrainableModel trainable(CausalLM model, String method) {
+        switch (method) {
+            case "ia3": return Peft.apply(model, oneml.IA3Config.builder().build());
+            case "prompt": return Peft.apply(model, oneml.PromptTuningConfig.builder().numVirtualTokens(20).build());
+            case "prefix": return Peft.apply(model, oneml.PrefixTuningConfig.builder().numVirtualTokens(20).build());
+            case "adapter": return Peft.apply(model, oneml.AdapterConfig.pfeiffer());
+            case "qlora": return Peft.apply(model, oneml.QLoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build());
+            case "full": return new FullFineTuning(model);
+            case "lora": return Peft.apply(model, LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build());
+            case "dora": return Peft.apply(model, LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").useDora(true).build());
+            default: throw new IllegalArgumentException("unknown method '" + method + "'; methods: full, lora, dora, qlora, ia3, prompt, prefix, adapter");
+        }
+    }
+
+    /** {@code steps} optimiser steps on random tokens, batches of {@code batch} sequences of {@code seq}. */
+    private static void train(TrainableModel trainable, int vocab, int batch, int seq, int steps, List<TrainingListener> listeners) {
+        List<TokenizedExample> data = new ArrayList<>();
+        java.util.Random random = new java.util.Random(3);
+        for (int i = 0; i < batch * 4; i++) {
+            long[] ids = new long[seq];
+            for (int t = 0; t < ids.length; t++) {
+                ids[t] = 4 + random.nextInt(vocab - 4);
+            }
+            data.add(new TokenizedExample(ids, ids.clone()));
+        }
+        TrainConfig tc = TrainConfig.builder().steps(steps).batchSize(batch).learningRate(1e-4).evalEvery(0).maxLength(seq).build();
+        new Trainer(trainable, data, List.of(), tc, listeners).run();
     }
 
     static final int PEAK_ROUNDS = 5;
@@ -252,8 +269,9 @@ final class BenchCommand implements Callable<Integer> {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "Matmul peak %.1f GFLOP/s (fp32, %d threads, best of %d rounds before and after the runs)."
                 + " Each run is its own JVM; the methods of a shape ran in %d interleaved round(s) and tokens/s is each one's fastest."
-                + " Memory is the process RSS above the engine's baseline: the model as trained (4-bit for QLoRA), and the high-water"
-                + " mark while training (weights, gradients, optimiser state, activations), the largest of the rounds.%n%n", peak,
+                + " Model memory is counted: the arrays as trained (4-bit codes and scales for QLoRA's linear weights) and the method's own."
+                + " Peak training memory is measured: the process RSS high-water mark while training (weights, gradients, optimiser state,"
+                + " activations) above a baseline taken after a warm-up run of the same method on a 1-layer model, the largest of the rounds.%n%n", peak,
                 ai.djl.pytorch.jni.JniUtils.getNumThreads(), PEAK_ROUNDS, rounds));
         s.append("| shape | method | params | trainable % | tokens/s | vs full | model memory | peak training memory | MFU |\n");
         s.append("|---|---|---|---|---|---|---|---|---|\n");

@@ -33,6 +33,23 @@ public interface TrainableModel {
         return lm.isQuantized() && lm.quantization().parameters() * 4 >= CHECKPOINT_QUANTIZED_BYTES;
     }
 
+    /**
+     * Bytes the model holds as it trains, counted: the base's arrays as held ({@link CausalLM#residentBytes}) and
+     * the method's own trainable arrays (those that are not the base's: full fine-tuning adds none).
+     */
+    default long residentBytes() {
+        CausalLM lm = model();
+        java.util.Set<NDArray> base = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        base.addAll(lm.stateDict().values());
+        long bytes = lm.residentBytes();
+        for (NDArray a : trainableParameters().values()) {
+            if (!base.contains(a)) {
+                bytes += a.size() * a.getDataType().getNumOfBytes();
+            }
+        }
+        return bytes;
+    }
+
     default long trainableParameterCount() {
         long n = 0;
         for (NDArray a : trainableParameters().values()) {
