@@ -22,7 +22,9 @@ System.out.println(compare);
 
 // ## 2. Run it
 //
-// Peak memory is the process's resident-set high-water mark, reset just before each method's model is loaded.
+// Model memory is counted (the model's arrays as it trains); peak memory is the process's resident-set high-water
+// mark, reset just before each method's model is loaded. In one JVM a later method can reuse memory an earlier one
+// freed, so its peak can read low; `./oneml compare` runs each method in a JVM of its own.
 
 var result = compare.run();
 System.out.println(result);
