@@ -55,13 +55,11 @@ final class LoraLayer extends WrappedLinear {
             return innerForward(x);
         }
         boolean dropping = training && dropout > 0;
+        NDArray y = innerForward(x); // before this layer's dropout, so stacked layers draw their masks in order
+        NDArray xd = dropping ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         if (magnitude == null) {
-            NDArray y = innerForward(x); // before this layer's dropout, so stacked layers draw their masks in order
-            NDArray xd = dropping ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
             return Kernels.loraUpdate(y, xd, a, b, scalingArray);
         }
-        NDArray y = innerForward(x);
-        NDArray xd = dropping ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         // scale the rank-r intermediate, not the [.., out] result: the same product, a far smaller pass
         NDArray update = linear(Scalars.times(linear(xd, a), scaling), b);
         NDArray k = x.getManager().zeros(new Shape()).add(magnitude).div(detachedRowNorm(x.getManager()));
