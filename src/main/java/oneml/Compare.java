@@ -36,8 +36,8 @@ import tech.tablesaw.api.Table;
  * }</pre>
  * Each method gets a fresh base model from the supplier (QLoRA quantises it, full fine-tuning changes it), the
  * same data, steps, batch size and seed, and its own learning rate ({@link Candidate#preset}). Peak memory is the
- * process RSS high-water mark, reset just before the method's model is loaded, above the RSS at that moment; the
- * methods run one after another, so each peak is that method's alone. A method that fails is reported in its row
+ * model's arrays, counted, plus the process RSS high-water mark while training above the RSS once the model is in its
+ * training form (see {@link MethodResult}); the methods run one after another, so each peak is that method's alone. A method that fails is reported in its row
  * and the others go on; an interrupt stops after the current step and keeps what was measured.
  */
 public final class Compare {
@@ -171,12 +171,14 @@ public final class Compare {
     }
 
     private MethodResult runOne(Candidate c) {
-        long before = ProcessMemory.settleAndResetPeak(); // what the previous method left must not fall into this one's figures
+        ProcessMemory.settleAndResetPeak(); // what the previous method left is freed before this one loads
         try (CausalLM model = base.get()) {
             TrainableModel trainable = c.isFullFineTuning() ? null : Peft.apply(model, c.config(), seed);
             long allParams = trainable == null ? model.parameterCount() : ((PeftModel) trainable).allParameterCount();
             double bits = model.isQuantized() ? model.quantization().bitsPerParameter() : 32;
-            ProcessMemory.settleAndResetPeak(); // the model is in its training form: a float32 spike while quantising is not counted
+            // the baseline: the model in its training form (a float32 spike while quantising is not counted); the model
+            // itself is counted, and training's own memory is the high-water mark above this point
+            long baseline = ProcessMemory.settleAndResetPeak();
             long modelBytes = trainable == null ? model.residentBytes() : trainable.residentBytes();
             Train train = trainable == null ? Train.full(model, data) : Train.of(trainable, data);
             train.steps(steps).batchSize(batchSize).learningRate(c.learningRate()).evalEvery(evalEvery).seed(seed).restoreBest(true);
@@ -202,7 +204,7 @@ public final class Compare {
                     DoubleColumn.create("step", run.evaluations().intColumn("step").asDoubleColumn().asDoubleArray()),
                     DoubleColumn.create("val_loss", run.evaluations().doubleColumn("val_loss").asDoubleArray()));
             return new MethodResult(c.name(), c.label(), status, run.message() == null ? "" : run.message(), c.learningRate(), trainableParams,
-                    allParams, adapterBytes, bits, modelBytes, peak - before, run.trainingSeconds(), run.trainingTokensPerSecond(),
+                    allParams, adapterBytes, bits, modelBytes, modelBytes + Math.max(0, peak - baseline), run.trainingSeconds(), run.trainingTokensPerSecond(),
                     run.stepsRun(), run.finalTrainLoss(), run.firstValidationLoss(), run.bestValidationLoss(), metric, curve, validations);
         } catch (RuntimeException | OutOfMemoryError e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -170,7 +170,7 @@ final class BenchCommand implements Callable<Integer> {
             ProcessMemory.resetPeak(); // the model is in its training form: a float32 spike while quantising is not counted
             long modelBytes = trainable.residentBytes();
             int warmup = 3;
-            double[] timed = new double[2]; // seconds, tokens over the timed steps
+            List<Double> stepSeconds = new ArrayList<>();
             TrainingListener clock = new TrainingListener() {
                 long last = System.nanoTime();
 
@@ -178,13 +178,13 @@ final class BenchCommand implements Callable<Integer> {
                 public void onStep(StepMetrics s) {
                     long now = System.nanoTime();
                     if (s.step() > warmup) {
-                        timed[0] += (now - last) / 1e9;
-                        timed[1] += (double) c.batch() * (c.seq() - 1);
+                        stepSeconds.add((now - last) / 1e9);
                     }
                     last = now;
                 }
             };
             train(trainable, c.config().vocabSize(), c.batch(), c.seq(), warmup + steps, List.of(clock));
+            double tokensPerStep = (double) c.batch() * c.seq();
             long peak = ProcessMemory.peakRss();
             JsonObject r = new JsonObject();
             r.addProperty("shape", c.shape());
@@ -196,7 +196,8 @@ final class BenchCommand implements Callable<Integer> {
             r.addProperty("params", model.parameterCount());
             r.addProperty("trainable", trainable.trainableParameterCount());
             r.addProperty("trainable_pct", 100.0 * trainable.trainableParameterCount() / model.parameterCount());
-            r.addProperty("tokens_per_s", timed[1] / timed[0]);
+            r.addProperty("tokens_per_s", tokensPerStep / median(stepSeconds));
+            r.addProperty("tokens_per_s_mean", tokensPerStep * stepSeconds.size() / stepSeconds.stream().mapToDouble(x -> x).sum());
             r.addProperty("peak_mb", (peak - before) / 1e6);
             r.addProperty("model_mb", modelBytes / 1e6);
             return r;
@@ -232,11 +233,18 @@ final class BenchCommand implements Callable<Integer> {
         new Trainer(trainable, data, List.of(), tc, listeners).run();
     }
 
+    /** The median of {@code xs} (not empty): a step slowed by another process on the machine does not move it. */
+    static double median(List<Double> xs) {
+        double[] v = xs.stream().mapToDouble(x -> x).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
     static final int PEAK_ROUNDS = 5;
 
     /**
      * Best FLOP rate of fp32 square matmuls on this machine (the denominator of MFU): every size warmed up
-     * first, then {@link #PEAK_ROUNDS} rounds over the sizes, the fastest single timing kept.
+     * first, then {@link #PEAK_ROUNDS} rounds over the sizes, each timing its products one by one and taking
+     * their median (as the training runs take their median step), the fastest such round kept.
      */
     static double matmulGflops() {
         Engines.noGradInThisThread();
@@ -252,13 +260,14 @@ final class BenchCommand implements Callable<Integer> {
             for (int round = 0; round < PEAK_ROUNDS; round++) {
                 for (int i = 0; i < sizes.length; i++) {
                     long n = sizes[i];
-                    int reps = n >= 2048 ? 3 : n >= 1024 ? 10 : 40; // about 0.05 to 0.5 s each
-                    long start = System.nanoTime();
+                    int reps = n >= 2048 ? 5 : n >= 1024 ? 11 : 41; // about 0.05 to 0.5 s each
+                    List<Double> seconds = new ArrayList<>();
                     for (int k = 0; k < reps; k++) {
+                        long start = System.nanoTime();
                         operands[i][0].matMul(operands[i][1]).close();
+                        seconds.add((System.nanoTime() - start) / 1e9);
                     }
-                    double seconds = (System.nanoTime() - start) / 1e9;
-                    best = Math.max(best, 2.0 * n * n * n * reps / seconds / 1e9);
+                    best = Math.max(best, 2.0 * n * n * n / median(seconds) / 1e9);
                 }
             }
         }
@@ -267,8 +276,9 @@ final class BenchCommand implements Callable<Integer> {
 
     static String markdown(List<JsonObject> rows, double peak, int rounds) {
         StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "Matmul peak %.1f GFLOP/s (fp32, %d threads, best of %d rounds before and after the runs)."
-                + " Each run is its own JVM; the methods of a shape ran in %d interleaved round(s) and tokens/s is each one's fastest."
+        s.append(String.format(Locale.ROOT, "Matmul peak %.1f GFLOP/s (fp32, %d threads, best of %d rounds, each the median of its products, before and after the runs)."
+                + " Each run is its own JVM; the methods of a shape ran in %d interleaved round(s) and tokens/s (batch x seq over the median"
+                + " step time of a round) is each one's fastest round."
                 + " Model memory is counted: the arrays as trained (4-bit codes and scales for QLoRA's linear weights) and the method's own."
                 + " Peak training memory is measured: the process RSS high-water mark while training (weights, gradients, optimiser state,"
                 + " activations) above a baseline taken after a warm-up run of the same method on a 1-layer model, the largest of the rounds.%n%n", peak,

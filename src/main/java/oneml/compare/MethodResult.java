@@ -7,10 +7,12 @@ import tech.tablesaw.api.Table;
 /**
  * What one method measured in a comparison. {@code modelBytes} is the model in its training form, counted: the base's
  * arrays as held (4-bit codes and scales for QLoRA's linear weights, float32 otherwise) plus the method's trainable
- * arrays. {@code peakBytes} is measured: the process RSS high-water mark while training (weights, gradients, optimiser
- * state, activations) above the baseline taken just before the method's model was loaded. Run in one JVM after other
- * methods, the peak can read low (memory they freed is reused without the RSS growing); {@code ./oneml compare} runs
- * each method in a JVM of its own.
+ * arrays. {@code peakBytes} is the model plus what training added, measured: the process RSS high-water mark while
+ * training (gradients, optimiser state, activations) above the resident set once the model was in its training form.
+ * Both sides of that difference are read after the same settling (garbage collected, free pages handed back), so it
+ * cannot fall below zero when the JVM hands memory back in between. Run in one JVM after other methods, the training
+ * part can read low (memory they freed is reused without the RSS growing); {@code ./oneml compare} runs each method in
+ * a JVM of its own.
  *
  * @param adapterBytes      size of the saved adapter_model.safetensors (for full fine-tuning: the float32 checkpoint)
  * @param baseBitsPerParam  storage of the frozen linear weights: 32 for float32, about 4.1 for QLoRA's NF4

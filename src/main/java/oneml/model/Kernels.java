@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
@@ -21,7 +22,7 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A few libtorch operators that DJL's API does not reach (fused SiLU, the multi-tensor AdamW kernel,
- * per-tensor norms), called through a TorchScript module that is written here as source and compiled by
+ * per-tensor norms, gradients as fresh tensors), called through a TorchScript module that is written here as source and compiled by
  * libtorch when the class loads. No Python and no file: the archive {@code torch.jit.save} would write is
  * four small entries (the module's source, a pickled module object with its {@code training} flag, an empty
  * constants table, the format version), built in memory.
@@ -61,6 +62,12 @@ public final class Kernels {
             "    flat = torch.reshape(logits, [-1, torch.size(logits, -1)])",
             "    total = torch.cross_entropy_loss(flat, target, None, 2, -100, 0.)", // 2: sum
             "    return torch.div(total, torch.clamp_min(torch.sum(torch.ne(target, -100)), 1))",
+            // rotary embedding, x * cos + rotate_half(x) * sin with rotate_half(x) = [-x2, x1] taken as a roll of the last
+            // dimension by half times a sin table whose first half is negated: no slices (their backward zero-fills a
+            // full-size gradient per slice) and no negation pass
+            "  def rotary(self: __torch__." + CLASS + ", x: Tensor, cos: Tensor, signed_sin: Tensor) -> Tensor:",
+            "    half = torch.floordiv(torch.size(x, -1), 2)",
+            "    return torch.add(torch.mul(x, cos), torch.mul(torch.roll(x, [half], [-1]), signed_sin))",
             // LoRA's update added to the projection's output in the same pass: y + s * (x A^T) B^T
             "  def lora_update(self: __torch__." + CLASS + ", y: Tensor, x: Tensor, a: Tensor, b: Tensor, s: Tensor) -> Tensor:",
             "    y2 = torch.reshape(y, [-1, torch.size(y, -1)])",
@@ -80,21 +87,32 @@ public final class Kernels {
             "    else:",
             "      k0, v0 = k, v",
             "    return torch.scaled_dot_product_attention(q, k0, v0, None, 0., True)",
-            // torch.optim.AdamW(fused=True): one pass over parameters, gradients and both moments
+            // torch.optim.AdamW(fused=True): one pass over parameters, gradients and both moments; the kernel divides
+            // the gradients by grad_scale as it reads them, which is where gradient clipping's factor goes
             "  def adamw(self: __torch__." + CLASS + ", params: List[Tensor], grads: List[Tensor], m: List[Tensor],"
                     + " v: List[Tensor], steps: List[Tensor], lr: float, beta1: float, beta2: float, weight_decay: float,"
-                    + " eps: float) -> Tensor:",
+                    + " eps: float, grad_divisor: float) -> Tensor:",
             "    torch._foreach_add_(steps, 1.)",
             "    torch._fused_adamw_(params, grads, m, v, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2,"
-                    + " weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)",
+                    + " weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False,"
+                    + " grad_scale=torch.full([1], grad_divisor, dtype=6))", // 6: float32
             "    return steps[0]",
+            // d loss / d params as fresh tensors (torch.autograd.grad): nothing accumulates into .grad, so no
+            // zeroing pass and no accumulation pass per parameter; an unused parameter gets zeros
+            "  def gradients(self: __torch__." + CLASS + ", loss: Tensor, params: List[Tensor]) -> List[Tensor]:",
+            "    gs = torch.autograd.grad([loss], params, None, False, False, True)",
+            "    out = annotate(List[Tensor], [])",
+            "    for i in range(torch.len(gs)):",
+            "      g = gs[i]",
+            "      if g is None:",
+            "        out.append(torch.zeros_like(params[i]))",
+            "      else:",
+            "        out.append(g)",
+            "    return out",
             // squared L2 norm of every tensor of a list, summed, in float64 (the clipping norm)
             "  def squared_norm(self: __torch__." + CLASS + ", xs: List[Tensor]) -> Tensor:",
             "    norms = torch._foreach_norm(xs)",
             "    return torch.sum(torch.square(torch.to(torch.stack(norms), 7)))", // 7: torch.float64
-            "  def scale_(self: __torch__." + CLASS + ", xs: List[Tensor], factor: float) -> Tensor:",
-            "    torch._foreach_mul_(xs, factor)",
-            "    return xs[0]",
             "");
 
     private static PtSymbolBlock module;
@@ -167,6 +185,14 @@ public final class Kernels {
     }
 
     /**
+     * Rotary position embedding over the last dimension: {@code x * cos + rotate_half(x) * sin}, given cos and the
+     * signed sin table ({@code -sin} in the first half of the last dimension, {@code sin} in the second).
+     */
+    public static NDArray rotary(NDArray x, NDArray cos, NDArray signedSin) {
+        return call("rotary", x, cos, signedSin).singletonOrThrow();
+    }
+
+    /**
      * Rows of {@code table} [256, 2] (float32, contiguous) picked by the uint8 {@code packed} codes [N]: the
      * [N, 2] float32 values, in the manager of {@code packed}.
      */
@@ -189,13 +215,15 @@ public final class Kernels {
 
     /**
      * One torch.optim.AdamW(fused=True) update of every parameter in place: moments {@code m}, {@code v} and
-     * the per-parameter step counters (float32 scalars, incremented here) are updated too. Lists are parallel.
+     * the per-parameter step counters (float32 scalars, incremented here) are updated too. Lists are parallel. The
+     * update uses {@code grads / gradDivisor} (gradient clipping without a pass of its own); the gradients may be
+     * overwritten.
      */
     public static void adamW(java.util.List<NDArray> params, java.util.List<NDArray> grads, java.util.List<NDArray> m,
             java.util.List<NDArray> v, java.util.List<NDArray> steps, double lr, double beta1, double beta2, double weightDecay,
-            double eps) {
+            double eps, double gradDivisor) {
         IValue[] in = {tensors(params), tensors(grads), tensors(m), tensors(v), tensors(steps), IValue.from(lr),
-            IValue.from(beta1), IValue.from(beta2), IValue.from(weightDecay), IValue.from(eps)};
+            IValue.from(beta1), IValue.from(beta2), IValue.from(weightDecay), IValue.from(eps), IValue.from(gradDivisor)};
         try {
             runNoGrad("adamw", in).close();
         } finally {
@@ -205,18 +233,23 @@ public final class Kernels {
         }
     }
 
+    /**
+     * The gradients of {@code loss} with respect to {@code params} (leaves that require gradients), as new arrays in
+     * the manager of {@code loss}, parallel to {@code params}; the autograd graph is freed and the parameters'
+     * own gradient fields are left untouched.
+     */
+    public static List<NDArray> gradients(NDArray loss, List<NDArray> params) {
+        PtNDManager manager = (PtNDManager) loss.getManager();
+        try (IValue l = IValue.from((PtNDArray) loss); IValue ps = tensors(params); IValue out = runNoGrad("gradients", l, ps)) {
+            return List.of(out.toTensorArray(manager));
+        }
+    }
+
     /** Sum over the arrays of their squared L2 norms (libtorch's multi-tensor norm), accumulated in float64. */
     public static double squaredNorm(java.util.Collection<NDArray> arrays) {
         try (IValue in = tensors(arrays); IValue out = runNoGrad("squared_norm", in);
              NDArray sum = out.toTensor((PtNDManager) arrays.iterator().next().getManager())) {
             return sum.getDouble();
-        }
-    }
-
-    /** Multiplies every array by {@code factor} in place (gradient clipping), without autograd. */
-    public static void scaleInPlace(java.util.Collection<NDArray> arrays, double factor) {
-        try (IValue in = tensors(arrays); IValue f = IValue.from(factor)) {
-            runNoGrad("scale_", in, f).close();
         }
     }
 

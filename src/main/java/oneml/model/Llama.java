@@ -3,7 +3,6 @@ package oneml.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
@@ -75,8 +74,8 @@ public final class Llama extends CausalLM {
         NDArray k = linear(p + ".self_attn.k_proj").forward(x).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
         NDArray v = linear(p + ".self_attn.v_proj").forward(x).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
         NDList cosSin = rotaryFor(h.getManager(), positionOffset, t);
-        q = rotate(q, cosSin.get(0), cosSin.get(1));
-        k = rotate(k, cosSin.get(0), cosSin.get(1));
+        q = Kernels.rotary(q, cosSin.get(0), cosSin.get(1));
+        k = Kernels.rotary(k, cosSin.get(0), cosSin.get(1));
         NDList prefixed = withPrefix(layer, k, v, cache);
         k = prefixed.get(0);
         v = prefixed.get(1);
@@ -126,12 +125,15 @@ public final class Llama extends CausalLM {
         return c;
     }
 
-    /** cos and sin tables [T, D] for positions offset .. offset + T - 1 (frequencies repeated twice). */
+    /**
+     * cos and signed sin tables [T, D] for positions offset .. offset + T - 1, each frequency repeated in both halves
+     * of the last dimension; the signed table has -sin in its first half (see {@link Kernels#rotary}).
+     */
     private NDList rotaryTables(NDManager manager, int offset, long t) {
         int d = config.headDim();
         int half = d / 2;
         float[] cos = new float[(int) t * d];
-        float[] sin = new float[(int) t * d];
+        float[] signedSin = new float[(int) t * d];
         for (int pos = 0; pos < t; pos++) {
             for (int i = 0; i < half; i++) {
                 double angle = (double) (offset + pos) * inverseFrequencies[i];
@@ -139,19 +141,10 @@ public final class Llama extends CausalLM {
                 float s = (float) Math.sin(angle);
                 cos[pos * d + i] = c;
                 cos[pos * d + i + half] = c;
-                sin[pos * d + i] = s;
-                sin[pos * d + i + half] = s;
+                signedSin[pos * d + i] = -s;
+                signedSin[pos * d + i + half] = s;
             }
         }
-        return new NDList(manager.create(cos, new Shape(t, d)), manager.create(sin, new Shape(t, d)));
-    }
-
-    /** x * cos + rotate_half(x) * sin, where rotate_half(x) = [-x2, x1]. */
-    private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
-        long half = x.getShape().get(3) / 2;
-        NDArray x1 = x.get(new NDIndex("..., :{}", half));
-        NDArray x2 = x.get(new NDIndex("..., {}:", half));
-        NDArray rotated = concatLast(x2.neg(), x1);
-        return x.mul(cos).add(rotated.mul(sin));
+        return new NDList(manager.create(cos, new Shape(t, d)), manager.create(signedSin, new Shape(t, d)));
     }
 }

@@ -53,13 +53,18 @@ final class AdamW implements AutoCloseable {
         return grads;
     }
 
-    /** One update with learning rate {@code lr}, then the gradients are zeroed for the next accumulation. */
-    void step(Map<String, NDArray> grads, double lr, NDManager scratch) {
+    /**
+     * One update with learning rate {@code lr}; {@code zero}: the gradients came from the parameters' own gradient
+     * fields, which are then zeroed for the next accumulation.
+     */
+    void step(Map<String, NDArray> grads, double lr, double gradDivisor, boolean zero) {
         List<NDArray> g = new ArrayList<>(parameters.size());
         parameters.keySet().forEach(name -> g.add(grads.get(name)));
         Kernels.adamW(new ArrayList<>(parameters.values()), g, new ArrayList<>(m.values()), new ArrayList<>(v.values()), steps,
-                lr, beta1, beta2, weightDecay, eps);
-        zeroGradients();
+                lr, beta1, beta2, weightDecay, eps, gradDivisor);
+        if (zero) {
+            zeroGradients();
+        }
     }
 
     void zeroGradients() {

@@ -82,6 +82,7 @@ public final class Trainer {
     private TrainingRun train() {
         CausalLM lm = model.model();
         Map<String, NDArray> params = model.trainableParameters();
+        List<NDArray> paramList = new ArrayList<>(params.values());
         int total = totalSteps();
         Engines.seed(config.seed());
         Random shuffle = new Random(config.seed());
@@ -125,12 +126,15 @@ public final class Trainer {
                 double lr = config.schedule().rate(config.learningRate(), step, config.warmupSteps(), total);
                 boolean finite = true;
                 try (NDManager scratch = lm.manager().newSubManager()) {
+                    // without checkpointing the gradients come back as fresh arrays (summed over micro-batches here);
+                    // checkpointing accumulates them block by block in the parameters' gradient fields
+                    List<NDArray> freshGrads = new ArrayList<>(paramList.size());
                     for (int micro = 0; micro < config.gradientAccumulation(); micro++) {
                         Batch batch = batches.next();
                         NDList arrays = batch.toArrays(scratch, lm.config().eosTokenId());
                         double loss = checkpointing
                                 ? forwardBackwardCheckpointed(lm, arrays.get(0), arrays.get(1), step, micro)
-                                : forwardBackward(lm, arrays.get(0), arrays.get(1));
+                                : forwardGradients(lm, arrays.get(0), arrays.get(1), paramList, freshGrads);
                         lossSum += loss;
                         stepTokens += batch.realTokens();
                         if (!Double.isFinite(loss)) {
@@ -146,7 +150,7 @@ public final class Trainer {
                                 + " (try a lower learning rate)";
                         break;
                     }
-                    Map<String, NDArray> grads = optimizer.gradients(scratch);
+                    Map<String, NDArray> grads = checkpointing ? optimizer.gradients(scratch) : byName(params, freshGrads);
                     norm = globalNorm(grads.values());
                     if (!Double.isFinite(norm)) {
                         String culprits = nonFinite(grads);
@@ -156,11 +160,13 @@ public final class Trainer {
                                 + "); training stopped and the best values were kept";
                         break;
                     }
+                    // clipping scales the gradients by max / norm: AdamW divides by the inverse as it reads them
+                    double divisor = 1;
                     if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
                         double scale = config.maxGradNorm() / (norm + 1e-6);
-                        oneml.model.Kernels.scaleInPlace(grads.values(), scale);
+                        divisor = 1 / scale;
                     }
-                    optimizer.step(grads, lr, scratch);
+                    optimizer.step(grads, lr, divisor, checkpointing);
                     trimIfQuantized(lm);
                     tokensSeen += stepTokens;
                     double seconds = (System.nanoTime() - stepStart) / 1e9;
@@ -247,15 +253,39 @@ public final class Trainer {
         return run;
     }
 
-    private double forwardBackward(CausalLM lm, NDArray ids, NDArray labels) {
+    /**
+     * Forward, then the gradients of the loss as fresh arrays (no accumulation into the parameters' gradient
+     * fields, so nothing to zero): the first micro-batch's become {@code sums}, later ones are added in.
+     */
+    private double forwardGradients(CausalLM lm, NDArray ids, NDArray labels, List<NDArray> params, List<NDArray> sums) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray loss = CausalLM.causalLmLoss(lm.forward(ids), labels);
             float value = loss.getFloat();
             if (Float.isFinite(value)) {
-                gc.backward(scaleForAccumulation(loss));
+                List<NDArray> grads = oneml.model.Kernels.gradients(scaleForAccumulation(loss), params);
+                if (sums.isEmpty()) {
+                    sums.addAll(grads);
+                } else {
+                    // not in place: the kernel's results are inference tensors, which libtorch lets no one modify
+                    for (int i = 0; i < grads.size(); i++) {
+                        NDArray sum = sums.get(i).add(grads.get(i));
+                        sums.get(i).close();
+                        grads.get(i).close();
+                        sums.set(i, sum);
+                    }
+                }
             }
             return value;
         }
+    }
+
+    private static Map<String, NDArray> byName(Map<String, NDArray> params, List<NDArray> grads) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        int i = 0;
+        for (String name : params.keySet()) {
+            out.put(name, grads.get(i++));
+        }
+        return out;
     }
 
     private NDArray scaleForAccumulation(NDArray loss) {
