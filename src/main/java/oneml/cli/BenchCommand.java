@@ -278,22 +278,40 @@ final class BenchCommand implements Callable<Integer> {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "Matmul peak %.1f GFLOP/s (fp32, %d threads, best of %d rounds, each the median of its products, before and after the runs)."
                 + " Each run is its own JVM; the methods of a shape ran in %d interleaved round(s) and tokens/s (batch x seq over the median"
-                + " step time of a round) is each one's fastest round."
+                + " step time of a round) is each one's fastest round; the median of rounds compares each round with full fine-tuning's"
+                + " round next to it."
                 + " Model memory is counted: the arrays as trained (4-bit codes and scales for QLoRA's linear weights) and the method's own."
                 + " Peak training memory is measured: the process RSS high-water mark while training (weights, gradients, optimiser state,"
                 + " activations) above a baseline taken after a warm-up run of the same method on a 1-layer model, the largest of the rounds.%n%n", peak,
                 ai.djl.pytorch.jni.JniUtils.getNumThreads(), PEAK_ROUNDS, rounds));
-        s.append("| shape | method | params | trainable % | tokens/s | vs full | model memory | peak training memory | MFU |\n");
-        s.append("|---|---|---|---|---|---|---|---|---|\n");
+        s.append("| shape | method | params | trainable % | tokens/s | vs full | vs full, median of rounds | model memory"
+                + " | peak training memory | MFU |\n");
+        s.append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (JsonObject r : rows) {
-            double full = rows.stream().filter(x -> x.get("shape").equals(r.get("shape")) && x.get("method").getAsString().equals("full"))
-                    .mapToDouble(x -> x.get("tokens_per_s").getAsDouble()).findFirst().orElse(Double.NaN);
-            s.append(String.format(Locale.ROOT, "| %s (d%d x%d, b%d x %d) | %s | %,d | %.3f | %,.0f | %.2fx | %,.1f MB | %,.1f MB | %.0f%% |%n",
+            JsonObject full = rows.stream().filter(x -> x.get("shape").equals(r.get("shape")) && x.get("method").getAsString().equals("full"))
+                    .findFirst().orElse(null);
+            double vsFull = full == null ? Double.NaN : r.get("tokens_per_s").getAsDouble() / full.get("tokens_per_s").getAsDouble();
+            s.append(String.format(Locale.ROOT, "| %s (d%d x%d, b%d x %d) | %s | %,d | %.3f | %,.0f | %.2fx | %.2fx | %,.1f MB | %,.1f MB | %.0f%% |%n",
                     r.get("shape").getAsString(), r.get("d_model").getAsInt(), r.get("layers").getAsInt(), r.get("batch").getAsInt(),
                     r.get("seq").getAsInt(), r.get("method").getAsString(), r.get("params").getAsLong(), r.get("trainable_pct").getAsDouble(),
-                    r.get("tokens_per_s").getAsDouble(), r.get("tokens_per_s").getAsDouble() / full, r.get("model_mb").getAsDouble(),
+                    r.get("tokens_per_s").getAsDouble(), vsFull, full == null ? Double.NaN : pairedRatio(r, full), r.get("model_mb").getAsDouble(),
                     r.get("peak_mb").getAsDouble(), 100 * r.get("mfu").getAsDouble()));
         }
         return s.toString();
+    }
+
+    /**
+     * The median over rounds of this method's tokens/s over full fine-tuning's in the same round: the two ran
+     * minutes apart at most, so a slow or fast spell of the machine moves both, where the fastest rounds of each
+     * may come from different spells.
+     */
+    static double pairedRatio(JsonObject method, JsonObject full) {
+        com.google.gson.JsonArray a = method.getAsJsonArray("tokens_per_s_rounds");
+        com.google.gson.JsonArray f = full.getAsJsonArray("tokens_per_s_rounds");
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < Math.min(a.size(), f.size()); i++) {
+            ratios.add(a.get(i).getAsDouble() / f.get(i).getAsDouble());
+        }
+        return ratios.isEmpty() ? Double.NaN : median(ratios);
     }
 }
