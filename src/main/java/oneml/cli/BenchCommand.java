@@ -277,8 +277,8 @@ final class BenchCommand implements Callable<Integer> {
     static String markdown(List<JsonObject> rows, double peak, int rounds) {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "Matmul peak %.1f GFLOP/s (fp32, %d threads, best of %d rounds, each the median of its products, before and after the runs)."
-                + " Each run is its own JVM; the methods of a shape ran in %d interleaved round(s) and tokens/s (batch x seq over the median"
-                + " step time of a round) is each one's fastest round; the median of rounds compares each round with full fine-tuning's"
+                + " Each run is its own JVM; the methods of a shape ran in %d interleaved round(s) and tokens/s (batch x seq positions over the"
+                + " median step time of a round) is each one's fastest round; the median of rounds compares each round with full fine-tuning's"
                 + " round next to it."
                 + " Model memory is counted: the arrays as trained (4-bit codes and scales for QLoRA's linear weights) and the method's own."
                 + " Peak training memory is measured: the process RSS high-water mark while training (weights, gradients, optimiser state,"

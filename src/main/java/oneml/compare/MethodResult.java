@@ -8,9 +8,9 @@ import tech.tablesaw.api.Table;
  * What one method measured in a comparison. {@code modelBytes} is the model in its training form, counted: the base's
  * arrays as held (4-bit codes and scales for QLoRA's linear weights, float32 otherwise) plus the method's trainable
  * arrays. {@code peakBytes} is the model plus what training added, measured: the process RSS high-water mark while
- * training (gradients, optimiser state, activations) above the resident set once the model was in its training form.
- * Both sides of that difference are read after the same settling (garbage collected, free pages handed back), so it
- * cannot fall below zero when the JVM hands memory back in between. Run in one JVM after other methods, the training
+ * training (gradients, optimiser state, activations) above the resident set once the model was in its training form,
+ * where the high-water mark is reset (after garbage collection and handing free pages back): it cannot fall below
+ * zero when the JVM hands memory back before training starts. Run in one JVM after other methods, the training
  * part can read low (memory they freed is reused without the RSS growing); {@code ./oneml compare} runs each method in
  * a JVM of its own.
  *

@@ -93,12 +93,17 @@ public final class Kernels {
                     + " v: List[Tensor], steps: List[Tensor], lr: float, beta1: float, beta2: float, weight_decay: float,"
                     + " eps: float, grad_divisor: float) -> Tensor:",
             "    torch._foreach_add_(steps, 1.)",
-            "    torch._fused_adamw_(params, grads, m, v, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2,"
+            // without a divisor the kernel leaves the gradients alone; with one it writes the divided values back
+            "    if grad_divisor == 1.:",
+            "      torch._fused_adamw_(params, grads, m, v, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2,"
+                    + " weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)",
+            "    else:",
+            "      torch._fused_adamw_(params, grads, m, v, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2,"
                     + " weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False,"
                     + " grad_scale=torch.full([1], grad_divisor, dtype=6))", // 6: float32
             "    return steps[0]",
             // d loss / d params as fresh tensors (torch.autograd.grad): nothing accumulates into .grad, so no
-            // zeroing pass and no accumulation pass per parameter; an unused parameter gets zeros
+            // zeroing pass and no accumulation pass per parameter; a parameter the loss does not reach gets zeros
             "  def gradients(self: __torch__." + CLASS + ", loss: Tensor, params: List[Tensor]) -> List[Tensor]:",
             "    gs = torch.autograd.grad([loss], params, None, False, False, True)",
             "    out = annotate(List[Tensor], [])",
@@ -236,7 +241,9 @@ public final class Kernels {
     /**
      * The gradients of {@code loss} with respect to {@code params} (leaves that require gradients), as new arrays in
      * the manager of {@code loss}, parallel to {@code params}; the autograd graph is freed and the parameters'
-     * own gradient fields are left untouched.
+     * own gradient fields are left untouched. A parameter the loss does not reach gets zeros (AdamW then still
+     * decays it, where PyTorch would skip a None gradient). The arrays are inference tensors (DJL runs such methods
+     * in inference mode): libtorch refuses in-place changes to them outside a kernel, so combine them out of place.
      */
     public static List<NDArray> gradients(NDArray loss, List<NDArray> params) {
         PtNDManager manager = (PtNDManager) loss.getManager();

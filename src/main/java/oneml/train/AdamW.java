@@ -54,8 +54,9 @@ final class AdamW implements AutoCloseable {
     }
 
     /**
-     * One update with learning rate {@code lr}; {@code zero}: the gradients came from the parameters' own gradient
-     * fields, which are then zeroed for the next accumulation.
+     * One update with learning rate {@code lr} from {@code grads / gradDivisor} (clipping); with a divisor other than
+     * 1 the gradients are overwritten with the divided values. {@code zero}: the gradients came from the parameters'
+     * own gradient fields, which are then zeroed for the next accumulation.
      */
     void step(Map<String, NDArray> grads, double lr, double gradDivisor, boolean zero) {
         List<NDArray> g = new ArrayList<>(parameters.size());

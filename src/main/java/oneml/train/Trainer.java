@@ -126,15 +126,18 @@ public final class Trainer {
                 double lr = config.schedule().rate(config.learningRate(), step, config.warmupSteps(), total);
                 boolean finite = true;
                 try (NDManager scratch = lm.manager().newSubManager()) {
-                    // without checkpointing the gradients come back as fresh arrays (summed over micro-batches here);
-                    // checkpointing accumulates them block by block in the parameters' gradient fields
+                    // one micro-batch without checkpointing: the gradients come back as fresh arrays; checkpointing (block by
+                    // block) and gradient accumulation add them up in the parameters' gradient fields, where libtorch adds
+                    // each as it is ready and frees it (a fresh set per micro-batch would hold two sets at once)
+                    boolean fresh = !checkpointing && config.gradientAccumulation() == 1;
                     List<NDArray> freshGrads = new ArrayList<>(paramList.size());
                     for (int micro = 0; micro < config.gradientAccumulation(); micro++) {
                         Batch batch = batches.next();
                         NDList arrays = batch.toArrays(scratch, lm.config().eosTokenId());
                         double loss = checkpointing
                                 ? forwardBackwardCheckpointed(lm, arrays.get(0), arrays.get(1), step, micro)
-                                : forwardGradients(lm, arrays.get(0), arrays.get(1), paramList, freshGrads);
+                                : fresh ? forwardGradients(lm, arrays.get(0), arrays.get(1), paramList, freshGrads)
+                                : forwardBackward(lm, arrays.get(0), arrays.get(1));
                         lossSum += loss;
                         stepTokens += batch.realTokens();
                         if (!Double.isFinite(loss)) {
@@ -150,7 +153,7 @@ public final class Trainer {
                                 + " (try a lower learning rate)";
                         break;
                     }
-                    Map<String, NDArray> grads = checkpointing ? optimizer.gradients(scratch) : byName(params, freshGrads);
+                    Map<String, NDArray> grads = fresh ? byName(params, freshGrads) : optimizer.gradients(scratch);
                     norm = globalNorm(grads.values());
                     if (!Double.isFinite(norm)) {
                         String culprits = nonFinite(grads);
@@ -166,7 +169,7 @@ public final class Trainer {
                         double scale = config.maxGradNorm() / (norm + 1e-6);
                         divisor = 1 / scale;
                     }
-                    optimizer.step(grads, lr, divisor, checkpointing);
+                    optimizer.step(grads, lr, divisor, !fresh);
                     trimIfQuantized(lm);
                     tokensSeen += stepTokens;
                     double seconds = (System.nanoTime() - stepStart) / 1e9;
@@ -253,27 +256,28 @@ public final class Trainer {
         return run;
     }
 
-    /**
-     * Forward, then the gradients of the loss as fresh arrays (no accumulation into the parameters' gradient
-     * fields, so nothing to zero): the first micro-batch's become {@code sums}, later ones are added in.
-     */
-    private double forwardGradients(CausalLM lm, NDArray ids, NDArray labels, List<NDArray> params, List<NDArray> sums) {
+    private double forwardBackward(CausalLM lm, NDArray ids, NDArray labels) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray loss = CausalLM.causalLmLoss(lm.forward(ids), labels);
             float value = loss.getFloat();
             if (Float.isFinite(value)) {
-                List<NDArray> grads = oneml.model.Kernels.gradients(scaleForAccumulation(loss), params);
-                if (sums.isEmpty()) {
-                    sums.addAll(grads);
-                } else {
-                    // not in place: the kernel's results are inference tensors, which libtorch lets no one modify
-                    for (int i = 0; i < grads.size(); i++) {
-                        NDArray sum = sums.get(i).add(grads.get(i));
-                        sums.get(i).close();
-                        grads.get(i).close();
-                        sums.set(i, sum);
-                    }
-                }
+                gc.backward(scaleForAccumulation(loss));
+            }
+            return value;
+        }
+    }
+
+    /**
+     * Forward, then the gradients of the loss as fresh arrays into {@code out} (nothing accumulates into the
+     * parameters' gradient fields, so nothing needs zeroing). They are inference tensors: read them, do not modify
+     * them in place.
+     */
+    private double forwardGradients(CausalLM lm, NDArray ids, NDArray labels, List<NDArray> params, List<NDArray> out) {
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray loss = CausalLM.causalLmLoss(lm.forward(ids), labels);
+            float value = loss.getFloat();
+            if (Float.isFinite(value)) {
+                out.addAll(oneml.model.Kernels.gradients(loss, params));
             }
             return value;
         }

@@ -96,13 +96,19 @@ class TrainerTest {
         finals[0].forEach((k, v) -> assertArrayEquals(v, finals[1].get(k), 0f, k));
     }
 
-    @Test
-    void checkpointingGivesTheSameUpdatesAsPlainBackward() {
+    /**
+     * Checkpointing adds gradients up in the parameters' gradient fields; plain training takes them as fresh arrays
+     * from autograd.grad with one micro-batch, and adds them up in the fields with accumulation: all give the same
+     * updates.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void checkpointingGivesTheSameUpdatesAsPlainBackward(int accumulation) {
         Map<String, float[]>[] finals = new Map[2];
         double[][] losses = new double[2][];
         for (int i = 0; i < 2; i++) {
             TrainConfig config = TrainConfig.builder().steps(3).batchSize(4).learningRate(1e-2).evalEvery(0)
-                    .gradientAccumulation(2).gradientCheckpointing(i == 1).build();
+                    .gradientAccumulation(accumulation).gradientCheckpointing(i == 1).build();
             try (PeftModel model = lora(0.0)) {
                 TrainingRun run = new Trainer(model, counting(16, 10, 3), List.of(), config, List.of()).run();
                 losses[i] = run.history().doubleColumn("loss").asDoubleArray();
