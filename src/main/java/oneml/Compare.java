@@ -37,8 +37,9 @@ import tech.tablesaw.api.Table;
  * Each method gets a fresh base model from the supplier (QLoRA quantises it, full fine-tuning changes it), the
  * same data, steps, batch size and seed, and its own learning rate ({@link Candidate#preset}). Peak memory is the
  * model's arrays, counted, plus the process RSS high-water mark while training above the RSS once the model is in its
- * training form (see {@link MethodResult}); the methods run one after another, so each peak is that method's alone. A method that fails is reported in its row
- * and the others go on; an interrupt stops after the current step and keeps what was measured.
+ * training form (see {@link MethodResult}); the methods run one after another, so each peak is that method's alone.
+ * A method that fails is reported in its row and the others go on; an interrupt stops after the current step and
+ * keeps what was measured.
  */
 public final class Compare {
     private final Supplier<CausalLM> base;

@@ -442,8 +442,4 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
     public String toString() {
         return getClass().getSimpleName() + " " + config + ", " + String.format("%,d", parameterCount()) + " parameters";
     }
-
-    static NDArray concatLast(NDArray a, NDArray b) {
-        return NDArrays.concat(new NDList(a, b), -1);
-    }
 }

@@ -22,10 +22,10 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A few libtorch operators that DJL's API does not reach (fused SiLU, the multi-tensor AdamW kernel,
- * per-tensor norms, gradients as fresh tensors), called through a TorchScript module that is written here as source and compiled by
- * libtorch when the class loads. No Python and no file: the archive {@code torch.jit.save} would write is
- * four small entries (the module's source, a pickled module object with its {@code training} flag, an empty
- * constants table, the format version), built in memory.
+ * per-tensor norms, gradients as fresh tensors), called through a TorchScript module that is written here as
+ * source and compiled by libtorch when the class loads. No Python and no file: the archive
+ * {@code torch.jit.save} would write is four small entries (the module's source, a pickled module object with
+ * its {@code training} flag, an empty constants table, the format version), built in memory.
  *
  * <p>Calls go through {@link IValueUtils#forward(PtSymbolBlock, NDList, boolean)} with {@code isTrain}
  * true, which leaves the thread's grad mode alone: under a GradientCollector autograd records through the

@@ -136,8 +136,7 @@ public final class Trainer {
                         NDList arrays = batch.toArrays(scratch, lm.config().eosTokenId());
                         double loss = checkpointing
                                 ? forwardBackwardCheckpointed(lm, arrays.get(0), arrays.get(1), step, micro)
-                                : fresh ? forwardGradients(lm, arrays.get(0), arrays.get(1), paramList, freshGrads)
-                                : forwardBackward(lm, arrays.get(0), arrays.get(1));
+                                : forwardBackward(lm, arrays.get(0), arrays.get(1), paramList, fresh ? freshGrads : null);
                         lossSum += loss;
                         stepTokens += batch.realTokens();
                         if (!Double.isFinite(loss)) {
@@ -256,28 +255,21 @@ public final class Trainer {
         return run;
     }
 
-    private double forwardBackward(CausalLM lm, NDArray ids, NDArray labels) {
-        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray loss = CausalLM.causalLmLoss(lm.forward(ids), labels);
-            float value = loss.getFloat();
-            if (Float.isFinite(value)) {
-                gc.backward(scaleForAccumulation(loss));
-            }
-            return value;
-        }
-    }
-
     /**
-     * Forward, then the gradients of the loss as fresh arrays into {@code out} (nothing accumulates into the
-     * parameters' gradient fields, so nothing needs zeroing). They are inference tensors: read them, do not modify
-     * them in place.
+     * Forward and backward of one micro-batch. With {@code freshOut} the gradients come back as fresh arrays into it
+     * (nothing accumulates into the parameters' gradient fields, so nothing needs zeroing; they are inference
+     * tensors: read them, do not modify them in place); without, backward adds them up in those fields.
      */
-    private double forwardGradients(CausalLM lm, NDArray ids, NDArray labels, List<NDArray> params, List<NDArray> out) {
+    private double forwardBackward(CausalLM lm, NDArray ids, NDArray labels, List<NDArray> params, List<NDArray> freshOut) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray loss = CausalLM.causalLmLoss(lm.forward(ids), labels);
             float value = loss.getFloat();
             if (Float.isFinite(value)) {
-                out.addAll(oneml.model.Kernels.gradients(loss, params));
+                if (freshOut != null) {
+                    freshOut.addAll(oneml.model.Kernels.gradients(loss, params));
+                } else {
+                    gc.backward(scaleForAccumulation(loss));
+                }
             }
             return value;
         }
