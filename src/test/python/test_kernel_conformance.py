@@ -125,12 +125,17 @@ class OnemlKernelConformance(jupyter_kernel_test.KernelTests):
 
     def test_oneml_interrupt(self):
         # code that reacts to the interrupt stops cleanly; a busy loop that ignores it is stopped forcibly
-        for code, how in (("Thread.sleep(60_000);", "the code stopped"),
-                          ("long n = 0; while (true) { n++; }", "stopped forcibly")):
+        # each cell says when it runs, and the interrupt waits for that: on a slow or busy machine JShell may still be
+        # compiling after a fixed sleep, and an interrupt that arrives before the code runs has nothing to stop
+        # (one block, one snippet: the marker is printed by the very code the interrupt must stop)
+        started = 'System.out.println("cell started"); System.out.flush();'
+        for code, how in (("{ " + started + " Thread.sleep(60_000); }", "the code stopped"),
+                          ("{ " + started + " long n = 0; while (true) { n++; } }", "stopped forcibly")):
             with self.subTest(code=code):
                 self._settle()
                 msg_id = self.kc.execute(code)
-                time.sleep(2)
+                self._await_stream(msg_id, "cell started", timeout=60)
+                time.sleep(0.5)
                 start = time.time()
                 self.km.interrupt_kernel()
                 reply = self.get_non_kernel_info_reply(timeout=20)
@@ -142,6 +147,19 @@ class OnemlKernelConformance(jupyter_kernel_test.KernelTests):
                 self._settle()
                 reply, outputs = self.execute_helper("1 + 1")
                 self.assertEqual(reply["content"]["status"], "ok")
+
+    def _await_stream(self, msg_id, text, timeout):
+        """Reads IOPub until the cell {msg_id} has printed {text}; fails after {timeout} seconds."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.time()))
+            except Exception:
+                break
+            if (msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == msg_id
+                    and text in msg["content"].get("text", "")):
+                return
+        self.fail("the cell did not print %r within %d s" % (text, timeout))
 
     def test_oneml_output_while_interrupted(self):
         """A cell whose thread is interrupted can still print and display (ZeroMQ refuses sends from it otherwise)."""

@@ -55,11 +55,32 @@ public final class Train {
     public Train maxGradNorm(double norm) { config.maxGradNorm(norm); return this; }
     public Train evalEvery(int steps) { config.evalEvery(steps); return this; }
     public Train earlyStoppingPatience(int evaluations) { config.earlyStoppingPatience(evaluations); return this; }
+    /** A validation loss must beat the best by more than this to reset the patience (HF's early_stopping_threshold). */
+    public Train earlyStoppingThreshold(double loss) { config.earlyStoppingThreshold(loss); return this; }
     public Train restoreBest(boolean on) { config.restoreBest(on); return this; }
     public Train seed(long seed) { config.seed(seed); return this; }
     public Train maxLength(int tokens) { config.maxLength(tokens); return this; }
     public Train gradientCheckpointing(boolean on) { config.gradientCheckpointing(on); return this; }
     public Train checkpointDir(Path dir) { config.checkpointDir(dir); return this; }
+
+    /** The run's folder: resume checkpoints go to its {@code checkpoints/} subfolder. */
+    public Train outputDir(Path dir) { config.outputDir(dir); return this; }
+
+    /**
+     * Every {@code steps} steps, save everything needed to continue this run exactly after a kill (trainable values,
+     * AdamW's state, the data position, best values, metrics) into {@code outputDir/checkpoints/checkpoint-STEP}.
+     */
+    public Train checkpointEvery(int steps) { config.checkpointEvery(steps); return this; }
+
+    /** How many of the newest resume checkpoints stay on disk (default 2). */
+    public Train checkpointsKept(int count) { config.checkpointsKept(count); return this; }
+
+    /**
+     * Continue the run saved in {@code dir} (its output folder, or one checkpoint in it) from the newest complete
+     * checkpoint, with the same settings and data; the result equals an uninterrupted run's. A damaged checkpoint is
+     * skipped for the one before it, and the run's message says so.
+     */
+    public Train resumeFrom(Path dir) { config.resumeFrom(dir); return this; }
 
     /** Also tell {@code listener} about every step and validation (live charts, custom logging). */
     public Train listener(TrainingListener listener) {

@@ -64,6 +64,9 @@ final class TrainCommand implements Callable<Integer> {
     int evalEvery;
     @Option(names = "--patience", defaultValue = "0", description = "early-stopping patience in validations (0: off)")
     int patience;
+
+    @Option(names = "--patience-threshold", defaultValue = "0", description = "a validation loss must beat the best by more than this to reset the patience")
+    double patienceThreshold;
     @Option(names = "--gradient-checkpointing", description = "recompute blocks in backward to save memory")
     boolean checkpointing;
     @Option(names = "--seed", defaultValue = "42")
@@ -72,8 +75,18 @@ final class TrainCommand implements Callable<Integer> {
     int evalLimit;
     @Option(names = "--quant-type", defaultValue = "nf4", description = "qlora: nf4 or fp4 (default: ${DEFAULT-VALUE})")
     String quantType;
-    @Option(names = "--out", paramLabel = "DIR", description = "where the adapter is saved (default: out/adapters/<task>-<method>)")
+    @Option(names = "--out", paramLabel = "DIR", description = "where the adapter is saved (default: out/adapters/<task>-<method>,"
+            + " or the resumed run's folder)")
     Path out;
+    @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "0",
+            description = "every N steps save what a resumed run needs into DIR/checkpoints/ (0: off)")
+    int checkpointEvery;
+    @Option(names = "--keep-checkpoints", paramLabel = "K", defaultValue = "2", description = "keep the newest K checkpoints (default: ${DEFAULT-VALUE})")
+    int keepCheckpoints;
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "continue a killed run from its newest complete checkpoint: DIR is the run's --out folder or one"
+                    + " checkpoint in it; give the other options as the run had them")
+    Path resume;
 
     @Override
     public Integer call() {
@@ -86,11 +99,13 @@ final class TrainCommand implements Callable<Integer> {
             model.printTrainableParameters();
             var before = Eval.accuracy(base, data.test(), 8, evalLimit);
             System.out.println("before training: test " + before);
-            TrainingRun run = Train.of(model, data).steps(steps).batchSize(batchSize).learningRate(lr).warmupSteps(warmup)
-                    .evalEvery(evalEvery).earlyStoppingPatience(patience).gradientCheckpointing(checkpointing).seed(seed).run();
+            Path target = out != null ? out
+                    : resume != null ? oneml.train.RunCheckpoint.runFolder(resume) : Path.of("out", "adapters", data.name() + "-" + m);
+            TrainingRun run = Train.of(model, data).outputDir(target).checkpointEvery(checkpointEvery).checkpointsKept(keepCheckpoints)
+                    .resumeFrom(resume).steps(steps).batchSize(batchSize).learningRate(lr).warmupSteps(warmup)
+                    .evalEvery(evalEvery).earlyStoppingPatience(patience).earlyStoppingThreshold(patienceThreshold).gradientCheckpointing(checkpointing).seed(seed).run();
             var after = Eval.accuracy(base, data.test(), 8, evalLimit);
             System.out.println("after training:  test " + after);
-            Path target = out != null ? out : Path.of("out", "adapters", data.name() + "-" + m);
             model.baseModelName(modelOptions.model == null ? "oneml-tiny" : modelOptions.model.toString()).save(target);
             System.out.println("adapter saved to " + target.toAbsolutePath());
             return run.stopReason() == StopReason.DIVERGED ? 3 : 0;

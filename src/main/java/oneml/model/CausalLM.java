@@ -440,6 +440,6 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + " " + config + ", " + String.format("%,d", parameterCount()) + " parameters";
+        return getClass().getSimpleName() + " " + config + ", " + String.format(java.util.Locale.ROOT, "%,d", parameterCount()) + " parameters";
     }
 }

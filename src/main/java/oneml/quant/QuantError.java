@@ -30,6 +30,6 @@ public record QuantError(double meanAbs, double maxAbs, double rms, long count) 
 
     @Override
     public String toString() {
-        return String.format("QuantError[mean |e|=%.3g, max |e|=%.3g, rms=%.3g, n=%d]", meanAbs, maxAbs, rms, count);
+        return String.format(java.util.Locale.ROOT, "QuantError[mean |e|=%.3g, max |e|=%.3g, rms=%.3g, n=%d]", meanAbs, maxAbs, rms, count);
     }
 }

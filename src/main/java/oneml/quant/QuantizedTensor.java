@@ -180,7 +180,7 @@ public final class QuantizedTensor {
         String scales = absmax instanceof Absmax.DoubleQuantized d
                 ? "double-quant absmax (uint8, blocks of " + d.blocksize() + ")"
                 : "fp32 absmax";
-        return String.format("QuantizedTensor[%s, shape=%s, blocksize=%d, %d blocks, %s, %,d bytes, %.3f bits/param]",
+        return String.format(java.util.Locale.ROOT, "QuantizedTensor[%s, shape=%s, blocksize=%d, %d blocks, %s, %,d bytes, %.3f bits/param]",
                 type, Arrays.toString(shape), blocksize, blocks(), scales, storageBytes(), bitsPerParameter());
     }
 }

@@ -72,6 +72,40 @@ final class AdamW implements AutoCloseable {
         parameters.values().forEach(p -> JniUtils.zeroGrad((PtNDArray) p));
     }
 
+    /** The first moments (exp_avg), by parameter name; live arrays, not copies. */
+    Map<String, NDArray> firstMoments() {
+        return m;
+    }
+
+    /** The second moments (exp_avg_sq), by parameter name; live arrays, not copies. */
+    Map<String, NDArray> secondMoments() {
+        return v;
+    }
+
+    /** Updates taken so far, per parameter (all equal: every step updates every parameter). */
+    Map<String, Float> stepCounts() {
+        Map<String, Float> out = new LinkedHashMap<>();
+        int i = 0;
+        for (String name : parameters.keySet()) {
+            out.put(name, steps.get(i++).getFloat());
+        }
+        return out;
+    }
+
+    NDManager manager() {
+        return manager;
+    }
+
+    /** Puts back saved moments and step counts (a resumed run continues with exactly the state it stopped with). */
+    void restore(Map<String, float[]> first, Map<String, float[]> second, Map<String, Float> stepCounts) {
+        int i = 0;
+        for (String name : parameters.keySet()) {
+            m.get(name).set(first.get(name));
+            v.get(name).set(second.get(name));
+            steps.get(i++).set(new float[] {stepCounts.get(name)});
+        }
+    }
+
     /** Bytes held by the moments (two floats per trainable parameter). */
     long stateBytes() {
         long n = 0;

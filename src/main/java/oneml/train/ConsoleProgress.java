@@ -47,6 +47,11 @@ public final class ConsoleProgress implements TrainingListener {
     }
 
     @Override
+    public void onNote(String note) {
+        out.println(note);
+    }
+
+    @Override
     public void onEnd(TrainingRun run) {
         out.println(run);
     }

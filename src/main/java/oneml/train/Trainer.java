@@ -85,33 +85,23 @@ public final class Trainer {
         List<NDArray> paramList = new ArrayList<>(params.values());
         int total = totalSteps();
         Engines.seed(config.seed());
-        Random shuffle = new Random(config.seed());
-        BatchStream batches = new BatchStream(train, config.batchSize(), shuffle);
-
-        DoubleColumn stepCol = DoubleColumn.create("step");
-        DoubleColumn lossCol = DoubleColumn.create("loss");
-        DoubleColumn lrCol = DoubleColumn.create("learning_rate");
-        DoubleColumn normCol = DoubleColumn.create("grad_norm");
-        DoubleColumn tokensCol = DoubleColumn.create("tokens");
-        DoubleColumn tpsCol = DoubleColumn.create("tokens_per_s");
-        DoubleColumn elapsedCol = DoubleColumn.create("elapsed_s");
-        IntColumn evalStep = IntColumn.create("step");
-        DoubleColumn evalLoss = DoubleColumn.create("val_loss");
-        DoubleColumn evalPpl = DoubleColumn.create("val_perplexity");
+        BatchStream batches = new BatchStream(train, config.batchSize(), new Random(config.seed()));
+        String dataFingerprint = config.checkpointEvery() > 0 || config.resumeFrom() != null ? RunCheckpoint.fingerprint(train) : null;
+        Metrics metrics = new Metrics();
 
         listeners.forEach(l -> l.onStart(total, config, model.trainableParameterCount()));
-        model.setTraining(true);
         StopReason reason = StopReason.COMPLETED;
         String message = "";
-        double best = Double.POSITIVE_INFINITY;
-        int bestStep = -1;
-        int sinceBest = 0;
-        Map<String, float[]> bestValues = null;
-        long tokensSeen = 0;
+        List<String> notes = new ArrayList<>();
         long start = System.nanoTime();
         int step = 0;
         boolean checkpointing = config.gradientCheckpointing() || model.needsGradientCheckpointing();
         try (AdamW optimizer = new AdamW(params, lm.manager(), 0.9, 0.999, 1e-8, config.weightDecay())) {
+            if (config.resumeFrom() != null) {
+                step = resume(params, optimizer, batches, metrics, dataFingerprint, notes);
+                notes.forEach(note -> listeners.forEach(l -> l.onNote(note)));
+            }
+            model.setTraining(true);
             optimizer.zeroGradients();
             for (; step < total; step++) {
                 if (Thread.currentThread().isInterrupted()) {
@@ -134,6 +124,9 @@ public final class Trainer {
                     for (int micro = 0; micro < config.gradientAccumulation(); micro++) {
                         Batch batch = batches.next();
                         NDList arrays = batch.toArrays(scratch, lm.config().eosTokenId());
+                        // dropout draws from a generator seeded per (step, micro-batch), so a resumed run draws what an
+                        // uninterrupted one would have
+                        reseed(step, micro, lm.config().numLayers());
                         double loss = checkpointing
                                 ? forwardBackwardCheckpointed(lm, arrays.get(0), arrays.get(1), step, micro)
                                 : forwardBackward(lm, arrays.get(0), arrays.get(1), paramList, fresh ? freshGrads : null);
@@ -170,18 +163,12 @@ public final class Trainer {
                     }
                     optimizer.step(grads, lr, divisor, !fresh);
                     trimIfQuantized(lm);
-                    tokensSeen += stepTokens;
+                    metrics.tokensSeen += stepTokens;
                     double seconds = (System.nanoTime() - stepStart) / 1e9;
-                    double elapsed = (System.nanoTime() - start) / 1e9;
-                    stepCol.append(step + 1);
-                    lossCol.append(loss);
-                    lrCol.append(lr);
-                    normCol.append(norm);
-                    tokensCol.append(stepTokens);
-                    tpsCol.append(stepTokens / seconds);
-                    elapsedCol.append(elapsed);
-                    StepMetrics metrics = new StepMetrics(step + 1, total, loss, lr, norm, stepTokens / seconds, elapsed);
-                    listeners.forEach(l -> l.onStep(metrics));
+                    double elapsed = metrics.elapsedBefore + (System.nanoTime() - start) / 1e9;
+                    StepMetrics row = new StepMetrics(step + 1, total, loss, lr, norm, stepTokens / seconds, elapsed);
+                    metrics.addStep(row, stepTokens);
+                    listeners.forEach(l -> l.onStep(row));
                 }
                 if (Thread.currentThread().isInterrupted()) {
                     // the step is complete: stop here, before a validation that could take long
@@ -202,45 +189,53 @@ public final class Trainer {
                         break;
                     }
                     model.setTraining(true);
-                    boolean improved = val < best;
+                    boolean improved = val < metrics.best;
+                    // patience resets only on a real improvement, so rounding noise cannot keep a stalled run going
+                    if (val < metrics.best - config.earlyStoppingThreshold()) {
+                        metrics.sinceBest = 0;
+                    } else {
+                        metrics.sinceBest++;
+                    }
                     if (improved) {
-                        best = val;
-                        bestStep = step + 1;
-                        sinceBest = 0;
-                        bestValues = snapshot(params);
+                        metrics.best = val;
+                        metrics.bestStep = step + 1;
+                        metrics.bestValues = snapshot(params);
                         if (config.checkpointDir() != null) {
                             saveCheckpoint();
                         }
-                    } else {
-                        sinceBest++;
                     }
-                    evalStep.append(step + 1);
-                    evalLoss.append(val);
-                    evalPpl.append(Math.exp(val));
                     EvalMetrics em = new EvalMetrics(step + 1, val, Math.exp(val), improved);
+                    metrics.addEvaluation(em);
                     listeners.forEach(l -> l.onEvaluation(em));
-                    if (config.earlyStoppingPatience() > 0 && sinceBest >= config.earlyStoppingPatience() && !last) {
+                    if (config.earlyStoppingPatience() > 0 && metrics.sinceBest >= config.earlyStoppingPatience() && !last) {
                         reason = StopReason.EARLY_STOPPED;
-                        message = "validation loss did not improve for " + sinceBest + " evaluations";
+                        message = "validation loss did not improve for " + metrics.sinceBest + " evaluations";
                         step++;
                         break;
                     }
+                }
+                if (config.checkpointEvery() > 0 && (step + 1) % config.checkpointEvery() == 0) {
+                    double elapsed = metrics.elapsedBefore + (System.nanoTime() - start) / 1e9;
+                    RunCheckpoint.save(config.outputDir(), config.checkpointsKept(),
+                            metrics.progress(step + 1, batches, elapsed), config.resumeRelevant(), dataFingerprint, params, optimizer,
+                            metrics.bestValues);
                 }
             }
         } finally {
             model.setTraining(false);
         }
-        if (bestValues != null && (config.restoreBest() || reason == StopReason.DIVERGED)) {
-            restore(params, bestValues);
+        if (metrics.bestValues != null && (config.restoreBest() || reason == StopReason.DIVERGED)) {
+            restore(params, metrics.bestValues);
             if (reason == StopReason.INTERRUPTED) {
-                message += "; the trainable values of the best validation (step " + bestStep + ") were restored";
+                message += "; the trainable values of the best validation (step " + metrics.bestStep + ") were restored";
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        Table history = Table.create("history", stepCol, lossCol, lrCol, normCol, tokensCol, tpsCol, elapsedCol);
-        Table evaluations = Table.create("evaluations", evalStep, evalLoss, evalPpl);
-        TrainingRun run = new TrainingRun(config, history, evaluations, reason, message, lossCol.size(), seconds,
-                model.trainableParameterCount(), tokensSeen, bestStep > 0 ? best : Double.NaN, bestStep);
+        if (!notes.isEmpty()) {
+            message = String.join("; ", notes) + (message.isEmpty() ? "" : "; " + message);
+        }
+        double seconds = metrics.elapsedBefore + (System.nanoTime() - start) / 1e9;
+        TrainingRun run = new TrainingRun(config, metrics.history(), metrics.evaluations(), reason, message, metrics.lossCol.size(), seconds,
+                model.trainableParameterCount(), metrics.tokensSeen, metrics.bestStep > 0 ? metrics.best : Double.NaN, metrics.bestStep);
         // listeners write files and sockets, which fail on an interrupted thread (NIO channels close), so they run
         // without the flag; it is set again for the caller (code training in a loop stops at its next run), also
         // when something on the way (native cleanup) consumed it
@@ -255,6 +250,38 @@ public final class Trainer {
         return run;
     }
 
+    /**
+     * Continues from the newest usable checkpoint of {@code config.resumeFrom()}: trainable values, AdamW's state,
+     * the data stream's position, the best values and the metrics so far. Returns the steps already done.
+     */
+    private int resume(Map<String, NDArray> params, AdamW optimizer, BatchStream batches, Metrics metrics, String dataFingerprint,
+            List<String> notes) {
+        Map<String, ai.djl.ndarray.types.Shape> shapes = new LinkedHashMap<>();
+        params.forEach((name, p) -> shapes.put(name, p.getShape()));
+        RunCheckpoint.Loaded saved = RunCheckpoint.load(config.resumeFrom(), shapes);
+        Map<String, String> now = config.resumeRelevant();
+        List<String> differ = new ArrayList<>();
+        saved.settings().forEach((k, v) -> {
+            if (!v.equals(now.get(k))) {
+                differ.add(k + " was " + v + ", now " + now.get(k));
+            }
+        });
+        if (!differ.isEmpty()) {
+            throw new IllegalArgumentException("cannot resume " + saved.dir() + " with other settings: " + String.join(", ", differ)
+                    + ". Resume with the settings of the original run, or start a new run in another folder.");
+        }
+        if (!saved.dataFingerprint().equals(dataFingerprint)) {
+            throw new IllegalArgumentException("cannot resume " + saved.dir() + ": the training data differs from the run's"
+                    + " (another dataset, split or tokenizer). Resume with the same data, or start a new run in another folder.");
+        }
+        RunCheckpoint.Progress p = saved.progress();
+        restore(params, saved.trainable());
+        optimizer.restore(saved.firstMoments(), saved.secondMoments(), saved.optimizerSteps());
+        batches.skipTo(p.epochsDrawn(), p.position());
+        metrics.restore(p, saved.best());
+        notes.addAll(saved.notes());
+        return p.step();
+    }
     /**
      * Forward and backward of one micro-batch. With {@code freshOut} the gradients come back as fresh arrays into it
      * (nothing accumulates into the parameters' gradient fields, so nothing needs zeroing; they are inference
@@ -421,6 +448,79 @@ public final class Trainer {
         }
     }
 
+    /** The run's record as it grows: the per-step and validation columns, the best so far, and totals. */
+    private static final class Metrics {
+        final DoubleColumn stepCol = DoubleColumn.create("step");
+        final DoubleColumn lossCol = DoubleColumn.create("loss");
+        final DoubleColumn lrCol = DoubleColumn.create("learning_rate");
+        final DoubleColumn normCol = DoubleColumn.create("grad_norm");
+        final DoubleColumn tokensCol = DoubleColumn.create("tokens");
+        final DoubleColumn tpsCol = DoubleColumn.create("tokens_per_s");
+        final DoubleColumn elapsedCol = DoubleColumn.create("elapsed_s");
+        final IntColumn evalStep = IntColumn.create("step");
+        final DoubleColumn evalLoss = DoubleColumn.create("val_loss");
+        final DoubleColumn evalPpl = DoubleColumn.create("val_perplexity");
+        double best = Double.POSITIVE_INFINITY;
+        int bestStep = -1;
+        int sinceBest;
+        Map<String, float[]> bestValues;
+        long tokensSeen;
+        double elapsedBefore; // seconds spent before a resume
+
+        void addStep(StepMetrics m, int tokens) {
+            stepCol.append(m.step());
+            lossCol.append(m.loss());
+            lrCol.append(m.learningRate());
+            normCol.append(m.gradNorm());
+            tokensCol.append(tokens);
+            tpsCol.append(m.tokensPerSecond());
+            elapsedCol.append(m.elapsedSeconds());
+        }
+
+        void addEvaluation(EvalMetrics e) {
+            evalStep.append(e.step());
+            evalLoss.append(e.loss());
+            evalPpl.append(e.perplexity());
+        }
+
+        Table history() {
+            return Table.create("history", stepCol, lossCol, lrCol, normCol, tokensCol, tpsCol, elapsedCol);
+        }
+
+        Table evaluations() {
+            return Table.create("evaluations", evalStep, evalLoss, evalPpl);
+        }
+
+        RunCheckpoint.Progress progress(int step, BatchStream batches, double elapsed) {
+            Map<String, double[]> h = new LinkedHashMap<>();
+            history().columns().forEach(c -> h.put(c.name(), ((tech.tablesaw.api.NumericColumn<?>) c).asDoubleArray()));
+            Map<String, double[]> e = new LinkedHashMap<>();
+            evaluations().columns().forEach(c -> e.put(c.name(), ((tech.tablesaw.api.NumericColumn<?>) c).asDoubleArray()));
+            return new RunCheckpoint.Progress(step, batches.epochsDrawn(), batches.position(), best, bestStep, sinceBest, tokensSeen,
+                    elapsed, h, e);
+        }
+
+        void restore(RunCheckpoint.Progress p, Map<String, float[]> savedBest) {
+            for (DoubleColumn c : List.of(stepCol, lossCol, lrCol, normCol, tokensCol, tpsCol, elapsedCol)) {
+                for (double v : p.history().get(c.name())) {
+                    c.append(v);
+                }
+            }
+            double[] steps = p.evaluations().get("step");
+            for (int i = 0; i < steps.length; i++) {
+                evalStep.append((int) steps[i]);
+                evalLoss.append(p.evaluations().get("val_loss")[i]);
+                evalPpl.append(p.evaluations().get("val_perplexity")[i]);
+            }
+            best = p.best();
+            bestStep = p.bestStep();
+            sinceBest = p.sinceBest();
+            bestValues = savedBest;
+            tokensSeen = p.tokensSeen();
+            elapsedBefore = p.elapsedSeconds();
+        }
+    }
+
     /** Endless batches: reshuffles at every epoch boundary. */
     private static final class BatchStream {
         private final List<TokenizedExample> examples;
@@ -435,12 +535,32 @@ public final class Trainer {
             this.random = random;
         }
 
+        private int epochsDrawn;
+
         Batch next() {
             if (next >= epoch.size()) {
                 epoch = Batch.of(examples, size, random);
+                epochsDrawn++;
                 next = 0;
             }
             return epoch.get(next++);
+        }
+
+        int epochsDrawn() {
+            return epochsDrawn;
+        }
+
+        int position() {
+            return next;
+        }
+
+        /** Replays the shuffles of a run that had drawn {@code epochs} epochs and stood at {@code position} in the last. */
+        void skipTo(int epochs, int position) {
+            for (int i = 0; i < epochs; i++) {
+                epoch = Batch.of(examples, size, random);
+            }
+            epochsDrawn = epochs;
+            next = position;
         }
     }
 }

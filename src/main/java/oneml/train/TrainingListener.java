@@ -11,5 +11,8 @@ public interface TrainingListener {
 
     default void onEvaluation(EvalMetrics evaluation) {}
 
+    /** Something the person running the training should read (e.g. which checkpoint a resumed run continues from). */
+    default void onNote(String note) {}
+
     default void onEnd(TrainingRun run) {}
 }

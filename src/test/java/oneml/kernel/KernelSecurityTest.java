@@ -84,16 +84,18 @@ class KernelSecurityTest {
                 // replies to the retries
             }
 
+            // replies are matched to their request by the parent header, so a late reply to one of the retries above
+            // (after a pause of the kernel's JVM) is not taken for an answer to a bad request
             for (Signing bad : List.of(Signing.NONE, Signing.WRONG, Signing.OTHER_KEY, Signing.TAMPERED, Signing.MALFORMED)) {
-                send(shell, key, "kernel_info_request", "{}", bad);
-                assertNull(receive(shell, 1500), "the kernel answered a request with signing " + bad);
-                send(control, key, "kernel_info_request", "{}", bad);
-                assertNull(receive(control, 500), "the control channel answered a request with signing " + bad);
+                String id = send(shell, key, "kernel_info_request", "{}", bad);
+                assertNull(replyTo(shell, id, 1500), "the kernel answered a request with signing " + bad);
+                id = send(control, key, "kernel_info_request", "{}", bad);
+                assertNull(replyTo(control, id, 500), "the control channel answered a request with signing " + bad);
             }
 
             // still serving, and its replies are signed with the key
-            send(shell, key, "kernel_info_request", "{}", Signing.GOOD);
-            reply = receive(shell, 10_000);
+            String good = send(shell, key, "kernel_info_request", "{}", Signing.GOOD);
+            reply = replyTo(shell, good, 10_000);
             assertNotNull(reply, "no reply to a signed request after the bad ones");
             checkSignature(key, reply);
             JsonObject content = JsonParser.parseString(new String(reply.get(6), StandardCharsets.UTF_8)).getAsJsonObject();
@@ -101,9 +103,9 @@ class KernelSecurityTest {
             assertEquals("java", content.getAsJsonObject("language_info").get("name").getAsString());
 
             long e0 = System.nanoTime();
-            send(shell, key, "execute_request", "{\"code\":\"6 * 7\",\"silent\":false,\"store_history\":true,"
+            String execute = send(shell, key, "execute_request", "{\"code\":\"6 * 7\",\"silent\":false,\"store_history\":true,"
                     + "\"user_expressions\":{},\"allow_stdin\":false,\"stop_on_error\":true}", Signing.GOOD);
-            reply = receive(shell, 60_000);
+            reply = replyTo(shell, execute, 60_000);
             assertNotNull(reply, "no execute_reply");
             checkSignature(key, reply);
             assertEquals("ok", JsonParser.parseString(new String(reply.get(6), StandardCharsets.UTF_8)).getAsJsonObject().get("status").getAsString());
@@ -134,8 +136,10 @@ class KernelSecurityTest {
 
     enum Signing { GOOD, NONE, WRONG, OTHER_KEY, TAMPERED, MALFORMED }
 
-    private void send(ZMQ.Socket socket, String key, String type, String content, Signing signing) throws Exception {
-        String header = "{\"msg_id\":\"" + UUID.randomUUID() + "\",\"username\":\"test\",\"session\":\"" + session
+    /** Sends a request signed as {@code signing} says; returns its msg_id. */
+    private String send(ZMQ.Socket socket, String key, String type, String content, Signing signing) throws Exception {
+        String msgId = UUID.randomUUID().toString();
+        String header = "{\"msg_id\":\"" + msgId + "\",\"username\":\"test\",\"session\":\"" + session
                 + "\",\"date\":\"" + Instant.now() + "\",\"msg_type\":\"" + type + "\",\"version\":\"5.3\"}";
         byte[][] parts = {header.getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8),
                 "{}".getBytes(StandardCharsets.UTF_8), content.getBytes(StandardCharsets.UTF_8)};
@@ -151,7 +155,7 @@ class KernelSecurityTest {
         if (signing == Signing.MALFORMED) {
             socket.sendMore(signature); // no <IDS|MSG> delimiter
             socket.send(parts[0]);
-            return;
+            return msgId;
         }
         socket.sendMore(DELIMITER);
         socket.sendMore(signature);
@@ -159,6 +163,28 @@ class KernelSecurityTest {
         socket.sendMore(parts[1]);
         socket.sendMore(parts[2]);
         socket.send(parts[3]);
+        return msgId;
+    }
+
+    /** The reply whose parent header is the request {@code msgId}, skipping other messages; null after {@code ms}. */
+    private static List<byte[]> replyTo(ZMQ.Socket socket, String msgId, int ms) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (true) {
+            int left = (int) TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                return null;
+            }
+            List<byte[]> message = receive(socket, left);
+            if (message == null) {
+                return null;
+            }
+            if (message.size() > 4) {
+                String parent = new String(message.get(4), StandardCharsets.UTF_8);
+                if (parent.contains("\"" + msgId + "\"")) {
+                    return message;
+                }
+            }
+        }
     }
 
     /** All frames of the next message (delimiter first) or null after {@code ms}. */

@@ -95,7 +95,7 @@ class LoraTest {
             long expected = 2 * (16 * (32 + 32) + 16 * (32 + 16));
             assertEquals(expected, model.trainableParameterCount());
             assertEquals(base.parameterCount() + expected, model.allParameterCount());
-            assertTrue(model.trainableParametersSummary().startsWith("trainable params: " + String.format("%,d", expected) + " || all params: "));
+            assertTrue(model.trainableParametersSummary().startsWith("trainable params: " + String.format(java.util.Locale.ROOT, "%,d", expected) + " || all params: "));
 
             var dora = Peft.apply(load("llama"), LoRAConfig.builder().r(2).targetModules("o_proj").useDora(true).build());
             assertEquals(2 * (2 * (32 + 32) + 32), dora.trainableParameterCount());

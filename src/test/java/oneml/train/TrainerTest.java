@@ -56,11 +56,14 @@ class TrainerTest {
             Map<String, float[]> base = values(model.model().stateDict());
             Map<String, float[]> adapterBefore = values(model.trainableParameters());
             TrainConfig config = TrainConfig.builder().steps(40).batchSize(8).learningRate(1e-2).evalEvery(10).build();
+            // against the untrained loss, not the first validation: how fast the first ten steps go is no part of the claim
+            double untrained = Evaluator.loss(model.model(), counting(16, 12, 2), 8);
             TrainingRun run = new Trainer(model, counting(64, 12, 1), counting(16, 12, 2), config, List.of()).run();
             assertEquals(StopReason.COMPLETED, run.stopReason());
             assertEquals(40, run.history().rowCount());
             assertEquals(4, run.evaluations().rowCount());
-            assertTrue(run.bestValidationLoss() < run.firstValidationLoss() - 0.3, run.toString() + "\n" + run.evaluations());
+            assertTrue(run.bestValidationLoss() < untrained - 0.3, "untrained " + untrained + ", " + run + "\n" + run.evaluations());
+            System.out.printf("[trainer] lora validation loss %.3f untrained -> %.3f best in 40 steps%n", untrained, run.bestValidationLoss());
             assertTrue(run.finalTrainLoss() < run.history().doubleColumn("loss").getDouble(0), run.toString());
             values(model.model().stateDict()).forEach((k, v) -> assertArrayEquals(base.get(k), v, 0f, k + " must stay frozen"));
             values(model.trainableParameters()).forEach((k, v) -> {
@@ -119,29 +122,32 @@ class TrainerTest {
         finals[0].forEach((k, v) -> assertArrayEquals(v, finals[1].get(k), 1e-5f, k));
     }
 
+    /**
+     * The poison lands right after the first validation, in every trainable array (LoRA on o_proj and down_proj adds
+     * straight into the residual stream, so the next loss is NaN by plain arithmetic, whatever a CPU kernel does with
+     * NaN): step 1 is the only validation before the blow-up, so it is the best by construction.
+     */
     @Test
     void divergenceStopsAndKeepsTheBestValues() {
         try (PeftModel model = lora(0.0)) {
             Map<String, float[]>[] atBest = new Map[1];
             TrainingListener poison = new TrainingListener() {
                 @Override
-                public void onStep(StepMetrics step) {
-                    if (step.step() == 2) { // simulate a blow-up after the first validation
-                        model.trainableParameters().values().iterator().next().muli(Float.NaN);
-                    }
-                }
-
-                @Override
                 public void onEvaluation(EvalMetrics evaluation) {
                     if (evaluation.best()) {
                         atBest[0] = values(model.trainableParameters());
+                    }
+                    if (evaluation.step() == 1) {
+                        oneml.model.Engines.noGradInThisThread();
+                        model.trainableParameters().values().forEach(p -> p.muli(Float.NaN));
                     }
                 }
             };
             TrainConfig config = TrainConfig.builder().steps(10).batchSize(4).learningRate(1e-3).evalEvery(1).build();
             TrainingRun run = new Trainer(model, counting(16, 10, 3), counting(4, 10, 4), config, List.of(poison)).run();
             assertEquals(StopReason.DIVERGED, run.stopReason());
-            assertTrue(run.message().contains("NaN"), run.message());
+            assertTrue(run.message().contains("NaN") && run.message().contains("step 2"), run.message());
+            assertEquals(1, run.evaluations().rowCount(), "no validation after the blow-up");
             assertEquals(1, run.bestStep());
             values(model.trainableParameters()).forEach((k, v) -> assertArrayEquals(atBest[0].get(k), v, 0f, k));
         }
@@ -171,19 +177,47 @@ class TrainerTest {
         }
     }
 
+    /**
+     * A learning rate of 1e-12 moves the validation loss by far less than the threshold (rounding may still move it
+     * either way), so patience runs out after the validations at steps 4 and 6 on any machine. The best step is
+     * whichever validation was lowest, and the adapter on disk holds that step's values.
+     */
     @Test
     void earlyStoppingKeepsTheBestAdapterOnDisk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
         try (PeftModel model = lora(0.0)) {
-            // a learning rate this small cannot improve the validation loss, so patience runs out
+            java.nio.file.Path atBest = tmp.resolve("at-best");
+            TrainingListener keep = new TrainingListener() {
+                @Override
+                public void onEvaluation(EvalMetrics evaluation) {
+                    if (evaluation.best()) {
+                        model.save(atBest);
+                    }
+                }
+            };
             TrainConfig config = TrainConfig.builder().steps(50).batchSize(8).learningRate(1e-12).evalEvery(2)
-                    .earlyStoppingPatience(2).checkpointDir(tmp.resolve("best")).build();
-            TrainingRun run = new Trainer(model, counting(32, 12, 1), counting(8, 12, 2), config, List.of()).run();
+                    .earlyStoppingPatience(2).earlyStoppingThreshold(1e-3).checkpointDir(tmp.resolve("best")).build();
+            TrainingRun run = new Trainer(model, counting(32, 12, 1), counting(8, 12, 2), config, List.of(keep)).run();
             assertEquals(StopReason.EARLY_STOPPED, run.stopReason(), run.toString());
             assertEquals(6, run.stepsRun());
-            assertEquals(2, run.bestStep());
-            assertTrue(java.nio.file.Files.isRegularFile(tmp.resolve("best").resolve("adapter_model.safetensors")));
-            assertTrue(java.nio.file.Files.isRegularFile(tmp.resolve("best").resolve("adapter_config.json")));
+            double[] losses = run.evaluations().doubleColumn("val_loss").asDoubleArray();
+            int lowest = 0;
+            for (int i = 1; i < losses.length; i++) {
+                lowest = losses[i] < losses[lowest] ? i : lowest;
+            }
+            assertEquals(run.evaluations().intColumn("step").getInt(lowest), run.bestStep());
+            java.nio.file.Path saved = tmp.resolve("best");
+            assertTrue(java.nio.file.Files.isRegularFile(saved.resolve("adapter_config.json")));
+            assertArrayEquals(java.nio.file.Files.readAllBytes(atBest.resolve("adapter_model.safetensors")),
+                    java.nio.file.Files.readAllBytes(saved.resolve("adapter_model.safetensors")), "the best step's values are on disk");
         }
+    }
+
+    @Test
+    void patienceCountsOnlyImprovementsAboveTheThreshold() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.builder().earlyStoppingThreshold(-1).build());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.builder().earlyStoppingThreshold(Double.NaN).build());
     }
 
     @Test
