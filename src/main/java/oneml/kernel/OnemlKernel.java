@@ -855,6 +855,10 @@ public final class OnemlKernel extends BaseKernel {
         int start = snippetStart(analysis, code, end);
         String snippet = code.substring(start);
         List<Documentation> docs = analysis.documentation(snippet, end - start, true);
+        if (docs.isEmpty() && end > start && Character.isJavaIdentifierPart(code.charAt(end - 1))) {
+            // a bare method name (Math.max, list.add): JShell documents only calls, so ask as if the call were opened
+            docs = analysis.documentation(code.substring(start, end) + "(", end - start + 1, true);
+        }
         StringBuilder text = new StringBuilder();
         for (Documentation d : docs) {
             text.append(d.signature()).append('\n');
