@@ -266,7 +266,7 @@ public final class Trainer {
             float value = loss.getFloat();
             if (Float.isFinite(value)) {
                 if (freshOut != null) {
-                    freshOut.addAll(oneml.model.Kernels.gradients(loss, params));
+                    freshOut.addAll(oneml.tensor.Kernels.gradients(loss, params));
                 } else {
                     gc.backward(scaleForAccumulation(loss));
                 }
@@ -387,7 +387,7 @@ public final class Trainer {
     }
 
     static double globalNorm(java.util.Collection<NDArray> grads) {
-        return Math.sqrt(oneml.model.Kernels.squaredNorm(grads));
+        return Math.sqrt(oneml.tensor.Kernels.squaredNorm(grads));
     }
 
     /** Names of the arrays whose gradient holds NaN or infinity, for the divergence message. */
