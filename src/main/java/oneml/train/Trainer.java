@@ -417,7 +417,7 @@ public final class Trainer {
         if (model instanceof PeftModel peft) {
             peft.save(config.checkpointDir());
         } else {
-            oneml.Models.save(model.model(), config.checkpointDir(), oneml.io.StorageType.F32);
+            oneml.model.Checkpoints.save(model.model(), config.checkpointDir(), oneml.io.StorageType.F32);
         }
     }
 
