@@ -79,6 +79,20 @@ class OnemlKernelConformance(jupyter_kernel_test.KernelTests):
         self.assertIn("incompatible types", reply["content"]["evalue"])
         self.assertEqual([m["msg_type"] for m in outputs], ["error"])
 
+    def test_oneml_inspect_bare_method_name(self):
+        """Shift-Tab right after a method name shows its overloads, as it does inside the opened call."""
+        self._settle()
+        replies = {}
+        for code in ("Math.max", "Math.max("):
+            msg_id = self.kc.inspect(code, len(code))
+            reply = self.get_non_kernel_info_reply(timeout=15)
+            validate_message(reply, "inspect_reply", msg_id)
+            self.assertEqual(reply["content"]["status"], "ok")
+            self.assertTrue(reply["content"]["found"], code)
+            replies[code] = reply["content"]["data"]["text/plain"]
+        self.assertIn("Math.max(int a, int b)", replies["Math.max"])
+        self.assertEqual(replies["Math.max"], replies["Math.max("])
+
     def test_oneml_update_display(self):
         self._settle()
         reply, outputs = self.execute_helper('String id = display("first"); updateDisplay(id, "second");')

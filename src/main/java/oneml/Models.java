@@ -12,7 +12,7 @@ public final class Models {
     private Models() {}
 
     /** Where the embedded default model lives inside the project. */
-    public static final String TINY_PATH = "models/oneml-tiny";
+    public static final String TINY_PATH = Checkpoints.TINY_PATH;
 
     /**
      * The embedded default: a 3.1M-parameter Llama-layout model with a word-level tokenizer, pretrained by

@@ -27,7 +27,7 @@ public record ModelShape(String name, ModelConfig config) {
 
     /** The embedded default, read from models/oneml-tiny/config.json. */
     public static ModelShape tiny() {
-        return of(oneml.io.ProjectHome.find(oneml.Models.TINY_PATH));
+        return of(oneml.io.ProjectHome.find(oneml.model.Checkpoints.TINY_PATH));
     }
 
     /** The shape of the model in a Hugging Face folder (or of a config.json file). */

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import oneml.tensor.Kernels;
 
 /**
  * A decoder-only language model over DJL arrays: token embeddings, a stack of transformer blocks, a final

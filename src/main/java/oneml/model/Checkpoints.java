@@ -23,6 +23,9 @@ import oneml.io.StorageType;
 
 /** Loads and saves models in the Hugging Face folder layout, and builds freshly initialised ones. */
 public final class Checkpoints {
+    /** Where the embedded default model lives inside the project (found with {@link oneml.io.ProjectHome}). */
+    public static final String TINY_PATH = "models/oneml-tiny";
+
     private Checkpoints() {}
 
     public static CausalLM load(Path dir, NDManager parent) {

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import java.util.Map;
+import oneml.tensor.Kernels;
 
 /**
  * The Llama family (also Mistral, Qwen2, SmolLM): RMSNorm, rotary position embeddings with the

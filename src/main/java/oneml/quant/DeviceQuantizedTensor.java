@@ -21,7 +21,7 @@ import java.util.List;
  *
  * <p>Dequantisation without bitwise ops (DJL has none): widen the packed bytes to int32 indices, gather rows of
  * the pair table (high nibble first, so the [bytes, 2] result flattens into element order; see
- * {@link oneml.model.Kernels#decodePairs}), view as
+ * {@link oneml.tensor.Kernels#decodePairs}), view as
  * [blocks, blocksize], multiply by the per-block absmax broadcast over the block, drop the padding, reshape. For
  * double quantisation the absmax itself is first decoded the same way: gather the 8-bit table, multiply by
  * absmax2 per block of 256, add the offset. Every step is one float32 multiply or add per element, the same
@@ -110,7 +110,7 @@ public final class DeviceQuantizedTensor implements AutoCloseable {
             for (NDArray a : resident) {
                 a.tempAttach(scratch);
             }
-            NDArray pairs = oneml.model.Kernels.decodePairs(packed, pairTable);
+            NDArray pairs = oneml.tensor.Kernels.decodePairs(packed, pairTable);
             NDArray values = pairs.reshape(blocks, blocksize).mul(blockAbsmax());
             NDArray flat = values.reshape(-1);
             if ((long) blocks * blocksize != size) {

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import oneml.model.Kernels;
+import oneml.tensor.Kernels;
 
 /**
  * AdamW (decoupled weight decay, bias-corrected moments) over named arrays: torch.optim.AdamW with

@@ -9,10 +9,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import oneml.Models;
 import oneml.io.AtomicFiles;
 import oneml.io.StorageType;
 import oneml.model.CausalLM;
+import oneml.model.Checkpoints;
+import oneml.model.Engines;
 import oneml.model.ModelConfig;
 import oneml.model.TextTokenizer;
 
@@ -52,14 +53,14 @@ public final class Pretrain {
             List<TokenizedExample> validation = pack(docs.subList(docs.size() - held, docs.size()), tokenizer, config, seqLen);
             log.printf(Locale.ROOT, "pretraining %s on %,d train / %,d validation sequences of %d tokens%n", config, train.size(),
                     validation.size(), seqLen);
-            try (CausalLM model = Models.random(config, seed)) {
+            try (CausalLM model = Checkpoints.initialise(config, seed, Engines.rootManager())) {
                 log.printf(Locale.ROOT, "%,d parameters%n", model.parameterCount());
                 TrainConfig tc = TrainConfig.builder().steps(steps).batchSize(batch).learningRate(lr).schedule(Schedule.COSINE)
                         .warmupSteps(Math.max(1, steps / 20)).weightDecay(0.01).maxGradNorm(1.0).evalEvery(Math.max(1, steps / 10))
                         .seed(seed).maxLength(seqLen).build();
                 TrainingRun run = new Trainer(new FullFineTuning(model), train, validation, tc, List.of(new ConsoleProgress(log))).run();
                 new FullFineTuning(model).freeze();
-                Models.save(model, out, StorageType.F32);
+                Checkpoints.save(model, out, StorageType.F32);
                 Files.copy(tokenizerFile, out.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
                 AtomicFiles.writeString(out.resolve("README.md"), String.format(Locale.ROOT,
                         "# oneml-tiny%n%nA %,d-parameter Llama-layout model (%s) pretrained from scratch by oneml on its own "

@@ -293,7 +293,7 @@ public final class Trainer {
             float value = loss.getFloat();
             if (Float.isFinite(value)) {
                 if (freshOut != null) {
-                    freshOut.addAll(oneml.model.Kernels.gradients(loss, params));
+                    freshOut.addAll(oneml.tensor.Kernels.gradients(loss, params));
                 } else {
                     gc.backward(scaleForAccumulation(loss));
                 }
@@ -414,7 +414,7 @@ public final class Trainer {
     }
 
     static double globalNorm(java.util.Collection<NDArray> grads) {
-        return Math.sqrt(oneml.model.Kernels.squaredNorm(grads));
+        return Math.sqrt(oneml.tensor.Kernels.squaredNorm(grads));
     }
 
     /** Names of the arrays whose gradient holds NaN or infinity, for the divergence message. */
@@ -444,7 +444,7 @@ public final class Trainer {
         if (model instanceof PeftModel peft) {
             peft.save(config.checkpointDir());
         } else {
-            oneml.Models.save(model.model(), config.checkpointDir(), oneml.io.StorageType.F32);
+            oneml.model.Checkpoints.save(model.model(), config.checkpointDir(), oneml.io.StorageType.F32);
         }
     }
 

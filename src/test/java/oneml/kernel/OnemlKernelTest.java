@@ -98,6 +98,21 @@ class OnemlKernelTest {
         DisplayData doc = kernel.inspect("Math.abs(", 9, false);
         assertNotNull(doc);
         assertTrue(String.valueOf(doc.getData(MIMEType.TEXT_PLAIN)).contains("abs("));
+        // a bare method name (Shift-Tab right after it) shows what the opened call shows: every overload, javadoc included
+        String opened = String.valueOf(kernel.inspect("Math.max(", 9, false).getData(MIMEType.TEXT_PLAIN));
+        DisplayData bare = kernel.inspect("Math.max", 8, false);
+        assertNotNull(bare, "nothing found for a bare method name");
+        String shown = String.valueOf(bare.getData(MIMEType.TEXT_PLAIN));
+        assertEquals(opened, shown);
+        assertTrue(shown.contains("Math.max(int a, int b)") && shown.contains("Math.max(double a, double b)"), shown);
+        // the cursor inside the name, in the second snippet of a cell; the call opened after a space
+        assertEquals(shown, String.valueOf(kernel.inspect("int w = 2;\nvar m = Math.max", 24, false).getData(MIMEType.TEXT_PLAIN)));
+        assertTrue(String.valueOf(kernel.inspect("System.out.println (1)", 15, false).getData(MIMEType.TEXT_PLAIN))
+                .contains("println(String x)"));
+        // a variable still shows its type
+        kernel.evalRaw("int inspected = 3;");
+        String variable = String.valueOf(kernel.inspect("inspected", 9, false).getData(MIMEType.TEXT_PLAIN));
+        assertTrue(variable.matches("inspected\\s*:\\s*int"), variable);
     }
 
     @Test

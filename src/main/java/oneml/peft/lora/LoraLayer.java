@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.Dropout;
-import oneml.model.Kernels;
+import oneml.tensor.Kernels;
 import oneml.model.Linear;
 import oneml.model.LinearLayer;
 import oneml.model.Scalars;

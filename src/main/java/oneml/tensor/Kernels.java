@@ -1,7 +1,8 @@
-package oneml.model;
+package oneml.tensor;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -120,15 +121,27 @@ public final class Kernels {
             "    return torch.sum(torch.square(torch.to(torch.stack(norms), 7)))", // 7: torch.float64
             "");
 
+    /**
+     * Owns the module and the method selectors for the life of the process: a base manager of its own, as this
+     * package sits below the model package whose root manager the rest of oneml uses.
+     */
+    private static NDManager owner;
     private static PtSymbolBlock module;
     private static final Map<String, NDArray> SELECTORS = new HashMap<>();
     private static final ThreadLocal<Boolean> CONFIGURED = ThreadLocal.withInitial(() -> false);
 
     private Kernels() {}
 
+    private static synchronized NDManager owner() {
+        if (owner == null) {
+            owner = NDManager.newBaseManager("PyTorch");
+        }
+        return owner;
+    }
+
     private static synchronized PtSymbolBlock module() {
         if (module == null) {
-            PtNDManager root = (PtNDManager) Engines.rootManager();
+            PtNDManager root = (PtNDManager) owner();
             try {
                 module = JniUtils.loadModule(root, new ByteArrayInputStream(archive()), true, false);
             } catch (IOException e) {
@@ -140,7 +153,7 @@ public final class Kernels {
 
     private static synchronized NDArray selector(String method) {
         return SELECTORS.computeIfAbsent(method, m -> {
-            NDArray s = Engines.rootManager().zeros(new ai.djl.ndarray.types.Shape());
+            NDArray s = owner().zeros(new ai.djl.ndarray.types.Shape());
             s.setName("module_method:" + m);
             return s;
         });
