@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import oneml.compare.Candidate;
 import oneml.compare.Comparison;
+import oneml.compare.MachineLoad;
 import oneml.compare.MethodResult;
 import oneml.compare.MethodResult.Status;
 import oneml.compare.ProcessMemory;
@@ -151,8 +152,9 @@ public final class Compare {
                 untrainedAccuracy = Eval.accuracy(untrained, data.test(), maxNewTokens, evalLimit).accuracy();
             }
         }
-        say(String.format(Locale.ROOT, "Comparing %d methods on %s (%s), %d steps each; untrained accuracy %.3f on %d test rows",
-                planned.size(), data.name(), modelName, steps, untrainedAccuracy, testRows));
+        say(String.format(Locale.ROOT, "Comparing %d %s on %s (%s), %d steps each; %s", planned.size(), planned.size() == 1 ? "method" : "methods",
+                data.name(), modelName, steps, baseline ? String.format(Locale.ROOT, "untrained accuracy %.3f on %d test rows", untrainedAccuracy, testRows)
+                        : "accuracy on " + testRows + " test rows"));
         List<MethodResult> results = new ArrayList<>();
         boolean interrupted = false;
         for (int i = 0; i < planned.size(); i++) {
@@ -187,7 +189,9 @@ public final class Compare {
             if (quiet) {
                 train.quiet();
             }
+            MachineLoad.Sampler load = MachineLoad.start();
             TrainingRun run = train.run();
+            MachineLoad others = load.stop();
             long peak = ProcessMemory.peakRss();
             long trainableParams = run.trainableParameters();
             boolean stopped = run.stopReason() == StopReason.INTERRUPTED; // the flag stays set, so the loop above stops too
@@ -205,8 +209,9 @@ public final class Compare {
                     DoubleColumn.create("step", run.evaluations().intColumn("step").asDoubleColumn().asDoubleArray()),
                     DoubleColumn.create("val_loss", run.evaluations().doubleColumn("val_loss").asDoubleArray()));
             return new MethodResult(c.name(), c.label(), status, run.message() == null ? "" : run.message(), c.learningRate(), trainableParams,
-                    allParams, adapterBytes, bits, modelBytes, modelBytes + Math.max(0, peak - baseline), run.trainingSeconds(), run.trainingTokensPerSecond(),
-                    run.stepsRun(), run.finalTrainLoss(), run.firstValidationLoss(), run.bestValidationLoss(), metric, curve, validations);
+                    allParams, adapterBytes, bits, modelBytes, modelBytes + Math.max(0, peak - baseline), run.trainingSeconds(), run.steadyTokensPerSecond(),
+                    run.stepsRun(), run.finalTrainLoss(), run.firstValidationLoss(), run.bestValidationLoss(), metric, curve, validations,
+                    others.otherShare());
         } catch (RuntimeException | OutOfMemoryError e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             return MethodResult.notRun(c, Status.FAILED, why);

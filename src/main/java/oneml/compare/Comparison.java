@@ -65,6 +65,7 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
         DoubleColumn peakMb = DoubleColumn.create("peak_mb");
         DoubleColumn seconds = DoubleColumn.create("train_s");
         DoubleColumn tps = DoubleColumn.create("tokens_per_s");
+        DoubleColumn others = DoubleColumn.create("other_load_pct");
         DoubleColumn finalLoss = DoubleColumn.create("final_train_loss");
         DoubleColumn bestVal = DoubleColumn.create("best_val_loss");
         DoubleColumn metric = DoubleColumn.create("accuracy");
@@ -82,6 +83,7 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
             peakMb.append(r.peakBytes() / 1e6);
             seconds.append(r.trainSeconds());
             tps.append(r.tokensPerSecond());
+            others.append(100 * r.otherLoad());
             finalLoss.append(r.finalTrainLoss());
             bestVal.append(r.bestValLoss());
             metric.append(r.metric());
@@ -89,7 +91,41 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
             message.append(r.message());
         }
         return Table.create("comparison: " + dataset + " on " + model, method, label, status, trainable, pct, adapter, bits, modelMb,
-                peakMb, seconds, tps, finalLoss, bestVal, metric, lr, message);
+                peakMb, seconds, tps, others, finalLoss, bestVal, metric, lr, message);
+    }
+
+    /**
+     * {@link #table()} as a person reads it (report.html, notebooks): thousands separators, sensible decimals, units in
+     * the column names, and a * on speeds measured on a busy machine (see {@link #busyNote()}).
+     */
+    public Table formattedTable() {
+        String[] names = {"method", "config", "status", "trainable params", "trainable", "adapter", "base bits/param", "model MB", "peak MB",
+                "train s", "tokens/s", "others' CPU", "final train loss", "best val loss", "accuracy", "learning rate"};
+        StringColumn[] cols = new StringColumn[names.length];
+        for (int i = 0; i < names.length; i++) {
+            cols[i] = StringColumn.create(names[i]);
+        }
+        for (MethodResult r : results) {
+            boolean numbers = r.hasNumbers();
+            String[] v = {r.name(), r.label(), r.status().name().toLowerCase(Locale.ROOT),
+                    numbers ? String.format(Locale.ROOT, "%,d", r.trainableParams()) : "",
+                    numbers ? percent(r.trainablePercent()) : "",
+                    numbers ? bytes(r.adapterBytes()) : "",
+                    numbers ? String.format(Locale.ROOT, "%.3g", r.baseBitsPerParam()) : "",
+                    numbers ? String.format(Locale.ROOT, "%,.1f", r.modelBytes() / 1e6) : "",
+                    numbers ? String.format(Locale.ROOT, "%,.1f", r.peakBytes() / 1e6) : "",
+                    numbers ? String.format(Locale.ROOT, "%,.1f", r.trainSeconds()) : "",
+                    numbers ? String.format(Locale.ROOT, "%,.0f%s", r.tokensPerSecond(), r.measuredOnBusyMachine() ? " *" : "") : "",
+                    Double.isNaN(r.otherLoad()) ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * r.otherLoad()),
+                    numbers ? String.format(Locale.ROOT, "%.4f", r.finalTrainLoss()) : "",
+                    numbers ? String.format(Locale.ROOT, "%.4f", r.bestValLoss()) : "",
+                    numbers ? String.format(Locale.ROOT, "%.3f", r.metric()) : "",
+                    String.format(Locale.ROOT, "%.0e", r.learningRate())};
+            for (int i = 0; i < v.length; i++) {
+                cols[i].append(v[i]);
+            }
+        }
+        return Table.create("comparison: " + dataset + " on " + model, cols);
     }
 
     /** Training loss per step of every method, long format: method, step, loss. */
@@ -134,8 +170,8 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
             method.append(family == MethodFamily.OTHER ? r.name() : family.title());
             params.append(percent(r.trainablePercent()));
             bestFor.append(family == MethodFamily.OTHER ? r.label() : family.bestFor());
-            measured.append(String.format(Locale.ROOT, "accuracy %.2f, peak %.0f MB, model %.1f MB, %,.0f tok/s",
-                    r.metric(), r.peakBytes() / 1e6, r.modelBytes() / 1e6, r.tokensPerSecond()));
+            measured.append(String.format(Locale.ROOT, "accuracy %.2f, peak %.0f MB, model %.1f MB, %,.0f tok/s%s",
+                    r.metric(), r.peakBytes() / 1e6, r.modelBytes() / 1e6, r.tokensPerSecond(), r.measuredOnBusyMachine() ? " *" : ""));
         }
         return Table.create("PEFT methods, measured on " + dataset, method, params, bestFor, measured);
     }
@@ -197,6 +233,8 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
             j.addProperty("peak_bytes", r.peakBytes());
             j.addProperty("train_s", r.trainSeconds());
             j.addProperty("tokens_per_s", r.tokensPerSecond());
+            j.addProperty("other_load", r.otherLoad());
+            j.addProperty("busy_machine", r.measuredOnBusyMachine());
             j.addProperty("steps", r.steps());
             j.addProperty("final_train_loss", r.finalTrainLoss());
             j.addProperty("first_val_loss", r.firstValLoss());
@@ -228,7 +266,7 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
                     j.get("peak_bytes").getAsLong(), num(j, "train_s"), num(j, "tokens_per_s"), j.get("steps").getAsInt(),
                     num(j, "final_train_loss"), num(j, "first_val_loss"), num(j, "best_val_loss"), num(j, "accuracy"),
                     table("curve", j.getAsJsonObject("curve"), "step", "loss"),
-                    table("validations", j.getAsJsonObject("validations"), "step", "val_loss")));
+                    table("validations", j.getAsJsonObject("validations"), "step", "val_loss"), num(j, "other_load")));
         }
         Map<String, String> env = new LinkedHashMap<>();
         o.getAsJsonObject("environment").entrySet().forEach(e -> env.put(e.getKey(), e.getValue().getAsString()));
@@ -251,9 +289,10 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
     /** A text table for the terminal and for JShell. */
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "Comparison on %s (%s), %d steps each; untrained accuracy %.3f on %d test rows%n",
-                dataset, model, steps, baselineMetric, testRows));
-        s.append(String.format(Locale.ROOT, "%-8s %-22s %-9s %12s %9s %10s %9s %9s %9s %8s %8s%n", "method", "config", "status", "trainable",
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "Comparison on %s (%s), %d steps each; %s%n", dataset, model, steps,
+                Double.isNaN(baselineMetric) ? "accuracy on " + testRows + " test rows"
+                        : String.format(Locale.ROOT, "untrained accuracy %.3f on %d test rows", baselineMetric, testRows)));
+        s.append(String.format(Locale.ROOT, "%-8s %-22s %-9s %12s %9s %10s %9s %9s %9s  %8s %8s%n", "method", "config", "status", "trainable",
                 "train %", "adapter", "model MB", "peak MB", "tok/s", "val loss", "accuracy"));
         for (MethodResult r : results) {
             if (!r.hasNumbers()) {
@@ -261,11 +300,29 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
                         r.message()));
                 continue;
             }
-            s.append(String.format(Locale.ROOT, "%-8s %-22s %-9s %,12d %9.3f %10s %9.1f %9.1f %,9.0f %8.4f %8.3f%n", r.name(), clip(r.label(), 22),
+            s.append(String.format(Locale.ROOT, "%-8s %-22s %-9s %,12d %9.3f %10s %9.1f %9.1f %,9.0f%s %8.4f %8.3f%n", r.name(), clip(r.label(), 22),
                     r.status().name().toLowerCase(Locale.ROOT), r.trainableParams(), r.trainablePercent(), bytes(r.adapterBytes()),
-                    r.modelBytes() / 1e6, r.peakBytes() / 1e6, r.tokensPerSecond(), r.bestValLoss(), r.metric()));
+                    r.modelBytes() / 1e6, r.peakBytes() / 1e6, r.tokensPerSecond(), r.measuredOnBusyMachine() ? "*" : " ", r.bestValLoss(), r.metric()));
+        }
+        String busy = busyNote();
+        if (!busy.isEmpty()) {
+            s.append(busy).append('\n');
         }
         return s.toString().stripTrailing();
+    }
+
+    /**
+     * A footnote for speeds measured while other processes kept the machine busy ("" when none was): such a figure
+     * says more about the other processes than about the method.
+     */
+    public String busyNote() {
+        List<String> busy = results.stream().filter(MethodResult::measuredOnBusyMachine)
+                .map(r -> String.format(Locale.ROOT, "%s %.0f%%", r.name(), 100 * r.otherLoad())).toList();
+        if (busy.isEmpty()) {
+            return "";
+        }
+        return "* measured on a busy machine (other processes used more than " + Math.round(100 * MachineLoad.BUSY)
+                + "% of the CPUs: " + String.join(", ", busy) + "); compare speeds from a quiet run, or use ./oneml bench";
     }
 
     private static String clip(String s, int n) {

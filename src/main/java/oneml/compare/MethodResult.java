@@ -16,10 +16,13 @@ import tech.tablesaw.api.Table;
  *
  * @param adapterBytes      size of the saved adapter_model.safetensors (for full fine-tuning: the float32 checkpoint)
  * @param baseBitsPerParam  storage of the frozen linear weights: 32 for float32, about 4.1 for QLoRA's NF4
- * @param trainSeconds      time in optimiser steps only; {@code tokensPerSecond} is measured over the same steps
+ * @param trainSeconds      time in optimiser steps only
+ * @param tokensPerSecond   the median step's tokens per second after warm-up steps (validations not counted)
  * @param metric            exact-match accuracy of greedy answers on the test rows scored
  * @param curve             per step: step, loss
  * @param validations       per validation: step, val_loss
+ * @param otherLoad         the share of the machine's CPU time (0-1) other processes used while this method trained; above
+ *                          {@link MachineLoad#BUSY} its speed is marked as measured on a busy machine (NaN: unknown)
  */
 public record MethodResult(
         String name,
@@ -41,7 +44,8 @@ public record MethodResult(
         double bestValLoss,
         double metric,
         Table curve,
-        Table validations) {
+        Table validations,
+        double otherLoad) {
 
     /** How a method's run ended. */
     public enum Status {
@@ -60,7 +64,7 @@ public record MethodResult(
     /** A row for a method that did not produce numbers, with the reason. */
     public static MethodResult notRun(Candidate c, Status status, String message) {
         return new MethodResult(c.name(), c.label(), status, message, c.learningRate(), 0, 0, 0, Double.NaN, 0, 0, Double.NaN, Double.NaN, 0,
-                Double.NaN, Double.NaN, Double.NaN, Double.NaN, emptyCurve(), emptyValidations());
+                Double.NaN, Double.NaN, Double.NaN, Double.NaN, emptyCurve(), emptyValidations(), Double.NaN);
     }
 
     static Table emptyCurve() {
@@ -76,6 +80,11 @@ public record MethodResult(
         return status == Status.OK || status == Status.DIVERGED || status == Status.INTERRUPTED && steps > 0;
     }
 
+    /** Whether other processes kept the machine busy while this method trained (its speed is then unreliable). */
+    public boolean measuredOnBusyMachine() {
+        return otherLoad > MachineLoad.BUSY;
+    }
+
     public double trainablePercent() {
         return allParams == 0 ? Double.NaN : 100.0 * trainableParams / allParams;
     }
@@ -86,8 +95,9 @@ public record MethodResult(
             return name + " (" + label + "): " + status + (message.isEmpty() ? "" : ": " + message);
         }
         return String.format(Locale.ROOT,
-                "%s (%s): %,d trainable (%.3f%%), peak %.1f MB, %,.0f tok/s, final loss %.4f, best val loss %.4f, accuracy %.3f%s",
-                name, label, trainableParams, trainablePercent(), peakBytes / 1e6, tokensPerSecond, finalTrainLoss, bestValLoss, metric,
-                status == Status.OK ? "" : " [" + status + "]");
+                "%s (%s): %,d trainable (%.3f%%), peak %.1f MB, %,.0f tok/s%s, final loss %.4f, best val loss %.4f, accuracy %.3f%s",
+                name, label, trainableParams, trainablePercent(), peakBytes / 1e6, tokensPerSecond,
+                measuredOnBusyMachine() ? String.format(Locale.ROOT, " (busy machine: others used %.0f%% of the CPUs)", 100 * otherLoad) : "",
+                finalTrainLoss, bestValLoss, metric, status == Status.OK ? "" : " [" + status + "]");
     }
 }

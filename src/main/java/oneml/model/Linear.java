@@ -112,7 +112,7 @@ public final class Linear implements LinearLayer {
             throw new IllegalArgumentException(path + ": weight shape (" + out + ", " + in + ") cannot take values of shape " + values.getShape());
         }
         if (quantized == null) {
-            weight.set(values.toType(weight.getDataType(), false).toFloatArray());
+            oneml.tensor.Kernels.assign(weight, values.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray());
             return;
         }
         quantized.close();

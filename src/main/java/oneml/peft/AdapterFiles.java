@@ -86,7 +86,7 @@ public final class AdapterFiles {
                     throw new BadFileException(file, "adapter weight '" + e.getKey() + "' has shape " + source.getShape()
                             + " but the model needs " + e.getValue().getShape());
                 }
-                e.getValue().set(source.toFloatArray());
+                oneml.tensor.Kernels.assign(e.getValue(), source.toFloatArray());
             }
         }
     }

@@ -107,12 +107,12 @@ public final class ModulesToSave {
                 throw new IllegalStateException("cannot unload a trained copy of " + e.getKey() + " into a model whose head is tied to its"
                         + " embeddings; keep the adapter loaded instead of merging");
             }
-            model.stateDict().get(e.getKey()).set(e.getValue().toFloatArray());
+            oneml.tensor.Kernels.assign(model.stateDict().get(e.getKey()), e.getValue().toFloatArray());
         }
         for (var e : linears.entrySet()) {
             e.getValue().base().setWeight(e.getValue().weight);
             if (e.getValue().bias != null) {
-                e.getValue().base().bias().set(e.getValue().bias.toFloatArray());
+                oneml.tensor.Kernels.assign(e.getValue().base().bias(), e.getValue().bias.toFloatArray());
             }
         }
     }

@@ -115,6 +115,10 @@ public final class Kernels {
             "      else:",
             "        out.append(g)",
             "    return out",
+            // overwrite a tensor's values in place (NDArray.set goes through a libtorch guard that prints a deprecation warning)
+            "  def assign(self: __torch__." + CLASS + ", dst: Tensor, src: Tensor) -> Tensor:",
+            "    dst.copy_(src)",
+            "    return dst",
             // squared L2 norm of every tensor of a list, summed, in float64 (the clipping norm)
             "  def squared_norm(self: __torch__." + CLASS + ", xs: List[Tensor]) -> Tensor:",
             "    norms = torch._foreach_norm(xs)",
@@ -262,6 +266,20 @@ public final class Kernels {
         PtNDManager manager = (PtNDManager) loss.getManager();
         try (IValue l = IValue.from((PtNDArray) loss); IValue ps = tensors(params); IValue out = runNoGrad("gradients", l, ps)) {
             return List.of(out.toTensorArray(manager));
+        }
+    }
+
+    /**
+     * Overwrites every value of {@code dst} with {@code values} (row-major, converted to its type), without autograd
+     * recording it: what {@code NDArray.set(float[])} does, minus the deprecation warning libtorch prints for it.
+     */
+    public static void assign(NDArray dst, float[] values) {
+        if (values.length != dst.size()) {
+            throw new IllegalArgumentException(values.length + " values for an array of shape " + dst.getShape());
+        }
+        try (NDManager scratch = dst.getManager().newSubManager(); NDArray src = scratch.create(values, dst.getShape());
+             IValue d = IValue.from((PtNDArray) dst); IValue s = IValue.from((PtNDArray) src); IValue out = runNoGrad("assign", d, s)) {
+            // the result is dst itself; its IValue handle is closed here
         }
     }
 

@@ -100,9 +100,9 @@ final class AdamW implements AutoCloseable {
     void restore(Map<String, float[]> first, Map<String, float[]> second, Map<String, Float> stepCounts) {
         int i = 0;
         for (String name : parameters.keySet()) {
-            m.get(name).set(first.get(name));
-            v.get(name).set(second.get(name));
-            steps.get(i++).set(new float[] {stepCounts.get(name)});
+            Kernels.assign(m.get(name), first.get(name));
+            Kernels.assign(v.get(name), second.get(name));
+            Kernels.assign(steps.get(i++), new float[] {stepCounts.get(name)});
         }
     }
 

@@ -437,7 +437,7 @@ public final class Trainer {
 
     private static void restore(Map<String, NDArray> params, Map<String, float[]> values) {
         Engines.noGradInThisThread();
-        params.forEach((k, v) -> v.set(values.get(k)));
+        params.forEach((k, v) -> oneml.tensor.Kernels.assign(v, values.get(k)));
     }
 
     private void saveCheckpoint() {

@@ -41,6 +41,23 @@ public record TrainingRun(
         return s > 0 ? tokensSeen / s : 0;
     }
 
+    /**
+     * Training throughput as a benchmark states it: the median over the steps after a warm-up (the first fifth of the
+     * run, at most 5 steps: JIT compilation, first allocations) of each step's tokens per second. One slow step (a
+     * garbage collection, another program's burst) moves a mean; it does not move a median.
+     */
+    public double steadyTokensPerSecond() {
+        int n = history.rowCount();
+        if (n == 0) {
+            return 0;
+        }
+        int warmup = Math.min(5, n / 5);
+        double[] tps = java.util.Arrays.copyOfRange(history.doubleColumn("tokens_per_s").asDoubleArray(), warmup, n);
+        java.util.Arrays.sort(tps);
+        int m = tps.length;
+        return m % 2 == 1 ? tps[m / 2] : (tps[m / 2 - 1] + tps[m / 2]) / 2;
+    }
+
     /** Mean training loss over the last tenth of the steps (a single step's loss is noisy). */
     public double finalTrainLoss() {
         int n = history.rowCount();

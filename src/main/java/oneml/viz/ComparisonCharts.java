@@ -85,9 +85,12 @@ public final class ComparisonCharts {
 
     /** Training throughput per method (optimiser steps only). */
     public static CategoryChart tokensPerSecond(Comparison c) {
-        CategoryChart chart = bars("Training throughput per method", "tokens per second");
         List<MethodResult> shown = withNumbers(c);
-        chart.addSeries("tokens/s", names(shown), values(shown, MethodResult::tokensPerSecond));
+        boolean busy = shown.stream().anyMatch(MethodResult::measuredOnBusyMachine);
+        CategoryChart chart = bars("Training throughput per method (median step after warm-up)"
+                + (busy ? "; * measured on a busy machine" : ""), "tokens per second");
+        List<String> names = shown.stream().map(r -> r.measuredOnBusyMachine() ? r.name() + " *" : r.name()).toList();
+        chart.addSeries("tokens/s", names, values(shown, MethodResult::tokensPerSecond));
         return chart;
     }
 

@@ -67,15 +67,23 @@ public final class ComparisonReport {
         s.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>oneml comparison: ")
                 .append(escape(c.dataset())).append("</title>\n<style>")
                 .append("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
-                .append("table{border-collapse:collapse;margin:1em 0;font-size:90%}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}")
-                .append("th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-width:100%;margin:1em 0}")
-                .append(".note{color:#555}</style></head><body>\n");
+                .append("table{border-collapse:collapse;margin:1em 0;font-size:80%;max-width:100%}")
+                .append("th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}")
+                .append("th{background:#f4f4f4;white-space:normal;vertical-align:bottom}td:first-child,th:first-child{text-align:left}")
+                .append("td:nth-child(2){white-space:normal;text-align:left;min-width:9em}.wide{overflow-x:auto}")
+                .append("img{max-width:100%;margin:1em 0}.note{color:#555}</style></head><body>\n");
         s.append("<h1>PEFT methods compared on ").append(escape(c.dataset())).append("</h1>\n");
         s.append("<p class=\"note\">").append(escape(String.format(Locale.ROOT,
-                "Base model %s; %d optimiser steps per method; accuracy is exact match of greedy answers on %d test rows"
-                        + " (untrained: %.3f). Memory is process RSS above the baseline taken before each method's model was loaded.",
-                c.model(), c.steps(), c.testRows(), c.baselineMetric()))).append("</p>\n");
-        s.append("<h2>Results</h2>\n").append(table(c.table().removeColumns("message")));
+                "Base model %s; %d optimiser steps per method; accuracy is exact match of greedy answers on %d test rows%s."
+                        + " Model MB is the model's arrays in training form, counted; peak MB adds what training took, measured as"
+                        + " the process's resident memory above that point. Tokens/s is the median step after warm-up steps,"
+                        + " validations not counted; others' CPU is the share of the machine other processes used meanwhile.",
+                c.model(), c.steps(), c.testRows(), Double.isNaN(c.baselineMetric()) ? ""
+                        : String.format(Locale.ROOT, " (untrained: %.3f)", c.baselineMetric())))).append("</p>\n");
+        s.append("<h2>Results</h2>\n<div class=\"wide\">").append(table(c.formattedTable())).append("</div>\n");
+        if (!c.busyNote().isEmpty()) {
+            s.append("<p><b>").append(escape(c.busyNote())).append("</b></p>\n");
+        }
         s.append("<h2>The docs' table, measured</h2>\n").append(table(c.docsTable()));
         s.append("<h2>Charts</h2>\n");
         for (Map.Entry<String, byte[]> e : pngs.entrySet()) {
@@ -84,7 +92,7 @@ public final class ComparisonReport {
         }
         if (plan != null) {
             s.append("<h2>Memory planner</h2>\n<p class=\"note\">").append(escape(plan.shape().toString())).append("</p>\n")
-                    .append(table(plan.table()));
+                    .append(table(formatted(plan.table())));
         }
         s.append("<h2>Environment</h2>\n<table>");
         c.environment().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> s.append("<tr><th>").append(escape(e.getKey()))
@@ -96,6 +104,36 @@ public final class ComparisonReport {
             s.append("<p><b>Not measured:</b> ").append(escape(failed)).append("</p>\n");
         }
         return s.append("</body></html>\n").toString();
+    }
+
+    /**
+     * The same table with numbers as a person reads them: thousands separators, at most a few significant decimals,
+     * and column names with spaces instead of underscores.
+     */
+    static Table formatted(Table t) {
+        Table out = Table.create(t.name());
+        for (var column : t.columns()) {
+            tech.tablesaw.api.StringColumn text = tech.tablesaw.api.StringColumn.create(column.name().replace('_', ' '));
+            for (int i = 0; i < column.size(); i++) {
+                Object v = column.get(i);
+                text.append(v instanceof Number n ? number(n) : String.valueOf(v));
+            }
+            out.addColumns(text);
+        }
+        return out;
+    }
+
+    static String number(Number n) {
+        if (n instanceof Long || n instanceof Integer) {
+            return String.format(Locale.ROOT, "%,d", n.longValue());
+        }
+        double d = n.doubleValue();
+        if (Double.isNaN(d)) {
+            return "";
+        }
+        double a = Math.abs(d);
+        String pattern = a >= 100 ? "%,.0f" : a >= 10 ? "%.1f" : a >= 0.01 || a == 0 ? "%.2f" : "%.2e";
+        return String.format(Locale.ROOT, pattern, d);
     }
 
     /** A Tablesaw table as an HTML table, text escaped. */

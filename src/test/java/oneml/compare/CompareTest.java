@@ -139,6 +139,11 @@ class CompareTest {
             assertTrue(html.contains("<td>" + m + "</td>"), m + " row missing from the report");
         }
         assertTrue(html.contains("Multi-task learning") && html.contains("Memory-constrained"), "the docs' table");
+        // numbers as a person reads them: no raw doubles, thousands separators on counts
+        var raw = java.util.regex.Pattern.compile(">-?\\d+\\.\\d{5,}<").matcher(html);
+        assertFalse(raw.find(), "raw number in the report: " + (raw.find(0) ? raw.group() : ""));
+        assertTrue(html.contains(">" + String.format(java.util.Locale.ROOT, "%,d", result.result("full").trainableParams()) + "<"),
+                "trainable parameters with thousands separators");
         for (String png : ComparisonReport.charts(result, null).keySet()) {
             BufferedImage image = ImageIO.read(out.resolve(png).toFile());
             assertTrue(image != null && image.getWidth() >= 600, png);

@@ -83,7 +83,7 @@ final class IA3Layer extends WrappedLinear {
             if (!feedforward && base.bias() != null) {
                 NDArray b = scratch.zeros(new Shape()).add(base.bias());
                 NDArray flat = l.reshape(outFeatures());
-                base.bias().set((divide ? b.div(flat) : b.mul(flat)).toFloatArray());
+                oneml.tensor.Kernels.assign(base.bias(), (divide ? b.div(flat) : b.mul(flat)).toFloatArray());
             }
         }
     }
