@@ -4,7 +4,11 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.IOException;
+import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -63,12 +67,29 @@ public final class JsonFiles {
         }
     }
 
-    /** Parses {@code text} (the content of {@code file}) as a JSON object. */
+    /** Parses {@code text} (the content of {@code file}) as a JSON object; Gson's lenient extensions are accepted. */
     public static JsonObject parseObject(String text, Path file, String what) {
+        return parseObject(text, file, what, false);
+    }
+
+    /**
+     * Parses {@code text} as a JSON object; {@code strict} accepts standard JSON only (no NaN, no single quotes, no
+     * unquoted names, no comments), for files another parser reads after this one.
+     */
+    public static JsonObject parseObject(String text, Path file, String what, boolean strict) {
         JsonElement parsed;
         try {
-            parsed = JsonParser.parseString(text);
-        } catch (JsonParseException | StackOverflowError e) {
+            if (strict) {
+                JsonReader reader = new JsonReader(new StringReader(text));
+                reader.setStrictness(Strictness.STRICT);
+                parsed = JsonParser.parseReader(reader);
+                if (reader.peek() != JsonToken.END_DOCUMENT) {
+                    throw new JsonParseException("more than one JSON value");
+                }
+            } else {
+                parsed = JsonParser.parseString(text);
+            }
+        } catch (JsonParseException | IOException | StackOverflowError e) {
             throw new BadFileException(file, "the " + what + " is not valid JSON: " + describe(e)
                     + "; fix the file or replace it with an intact copy");
         }

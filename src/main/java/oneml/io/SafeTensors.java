@@ -75,7 +75,7 @@ public final class SafeTensors {
         ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
         readFully(ch, headerBuf, 8);
         String json = JsonFiles.utf8(headerBuf.array(), file, "safetensors header");
-        JsonObject root = JsonFiles.parseObject(json, file, "safetensors header");
+        JsonObject root = JsonFiles.parseObject(json, file, "safetensors header", true); // standard JSON, as the reference reader
         long dataStart = 8 + headerLen;
         long dataLen = size - dataStart;
         Map<String, Entry> entries = new LinkedHashMap<>();
@@ -150,8 +150,7 @@ public final class SafeTensors {
         long begin = JsonFields.longValue(offsetsJson.getAsJsonArray().get(0), "data_offsets begin");
         long end = JsonFields.longValue(offsetsJson.getAsJsonArray().get(1), "data_offsets end");
         if (begin < 0 || end < begin || end > dataLen) {
-            throw new IllegalArgumentException("data_offsets [" + begin + ", " + end + "] lie outside the " + dataLen
-                    + " data bytes; the file is truncated or corrupt");
+            throw new IllegalArgumentException("data_offsets [" + begin + ", " + end + "] lie outside the " + dataLen + " data bytes (is the file truncated?)");
         }
         // a product that overflowed is far larger than any file, so it cannot match the offsets
         if (overflow || count * type.bytes() != end - begin) {

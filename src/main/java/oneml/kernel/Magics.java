@@ -229,6 +229,7 @@ final class Magics {
 
     /** The dependencies (group:artifact[:type[:classifier]]:version) and repositories (id, url) of a POM or fragment. */
     static final class Pom {
+        private static final DocumentBuilderFactory XML = secureFactory();
         final List<String> dependencies = new ArrayList<>();
         final List<String[]> repositories = new ArrayList<>();
 
@@ -254,11 +255,10 @@ final class Magics {
             if (!text.startsWith("<?xml") && !text.startsWith("<project")) {
                 text = "<fragment>" + text + "</fragment>";
             }
-            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-            f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-            f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-            f.setExpandEntityReferences(false);
-            var builder = f.newDocumentBuilder();
+            javax.xml.parsers.DocumentBuilder builder;
+            synchronized (XML) { // a factory is not thread-safe; finding one (a service lookup) costs more than a parse
+                builder = XML.newDocumentBuilder();
+            }
             builder.setErrorHandler(new org.xml.sax.helpers.DefaultHandler()); // fails on fatal errors without printing them
             Document doc = builder.parse(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
             Pom pom = new Pom();
@@ -306,6 +306,19 @@ final class Magics {
                 }
             }
             return pom;
+        }
+
+        /** No DOCTYPE, no external entities: a cell cannot make the parser read files or URLs. */
+        private static DocumentBuilderFactory secureFactory() {
+            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+            try {
+                f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+                f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            } catch (ParserConfigurationException e) {
+                throw new IllegalStateException("the XML parser cannot be made safe for %%loadFromPOM", e);
+            }
+            f.setExpandEntityReferences(false);
+            return f;
         }
 
         private static String child(Element e, String name) {

@@ -44,7 +44,7 @@ public final class Fuzzer {
         new JsonPrimitive(Long.MAX_VALUE), new JsonPrimitive(Long.MIN_VALUE), new JsonPrimitive(new BigDecimal("9223372036854775808")),
         new JsonPrimitive(new BigDecimal("1e400")), new JsonPrimitive(new BigDecimal("-1e400")), new JsonPrimitive(new BigDecimal("1e-400")),
         new JsonPrimitive(1.5), new JsonPrimitive(-0.0), new JsonPrimitive(Double.NaN), new JsonPrimitive(Double.POSITIVE_INFINITY),
-        new JsonPrimitive(""), new JsonPrimitive("8"), new JsonPrimitive("x".repeat(5000)), new JsonPrimitive("\u0000\n\""),
+        new JsonPrimitive(""), new JsonPrimitive("8"), new JsonPrimitive("x".repeat(2000)), new JsonPrimitive("\u0000\n\""),
         new JsonPrimitive(true), new JsonPrimitive(false), JsonNull.INSTANCE, new JsonArray(), new JsonObject(),
     };
 
@@ -231,7 +231,7 @@ public final class Fuzzer {
 
     /** The value wrapped in arrays, sometimes deeper than any parser's nesting limit. */
     private JsonElement nest(JsonElement v) {
-        int depth = random.nextInt(10) == 0 ? 300 + random.nextInt(200) : 1 + random.nextInt(3);
+        int depth = random.nextInt(20) == 0 ? 300 + random.nextInt(200) : 1 + random.nextInt(3);
         JsonElement out = v == null ? JsonNull.INSTANCE : v.deepCopy();
         for (int i = 0; i < depth; i++) {
             JsonArray a = new JsonArray();
