@@ -64,12 +64,13 @@ final class Magics {
             report(kernel.addToClasspath(jars));
             return null;
         });
+        // argument errors are thrown within two calls of the magic, where the kernel shows them as a message, not a stack
         registry.registerLineMagic("mavenRepo", (k, args) -> {
-            addRepo(maven, args);
+            addRepo(maven, repository(args));
             return null;
         });
         registry.registerLineMagic("addMavenRepo", (k, args) -> {
-            addRepo(maven, args);
+            addRepo(maven, repository(args));
             return null;
         });
         registry.registerCellMagic("loadFromPOM", (k, args, body) -> {
@@ -186,10 +187,9 @@ final class Magics {
         return clean.length() <= 80 ? clean : clean.substring(0, 77) + "...";
     }
 
-    private static void addRepo(MavenResolver maven, List<String> args) {
-        String[] repo = repository(args);
+    private static void addRepo(MavenResolver maven, String[] repo) {
         maven.addRepository(repo[0], repo[1]);
-        System.out.println("repository " + args.get(0) + " (" + args.get(1) + ") is asked first by %maven");
+        System.out.println("repository " + repo[0] + " (" + repo[1] + ") is asked first by %maven");
     }
 
     private static List<Path> resolve(List<String> globs, boolean jarsOnly) {
@@ -236,6 +236,8 @@ final class Magics {
         static Pom parse(String xml) {
             try {
                 return parseXml(xml);
+            } catch (IllegalArgumentException e) { // thrown again here, near the magic, so the kernel shows only its message
+                throw new IllegalArgumentException(e.getMessage());
             } catch (SAXParseException e) {
                 throw new IllegalArgumentException("%%loadFromPOM: the cell is not well-formed XML at line " + e.getLineNumber()
                         + ", column " + e.getColumnNumber() + " (" + saxProblem(e) + ")");

@@ -1,5 +1,9 @@
 package oneml.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +12,7 @@ import java.util.stream.Stream;
 import oneml.fuzz.FuzzRunner;
 import oneml.fuzz.FuzzTarget;
 import oneml.fuzz.Fuzzer.Format;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -45,6 +50,24 @@ class MagicsFuzzTest {
     @MethodSource("targets")
     void mutatedArgumentsAreAcceptedOrRejectedClearly(FuzzTarget target, @TempDir Path work) throws Exception {
         FuzzRunner.fuzz(target, work);
+    }
+
+    /** In a real cell a rejected argument is one line of message, not the kernel's stack. */
+    @Test
+    void rejectedArgumentsShowOnlyTheirMessageInACell() {
+        OnemlKernel kernel = OnemlKernel.builder().synchronous().build();
+        kernel.onStartup();
+        try {
+            for (String cell : List.of("%maven not-a-coordinate", "%mavenRepo central ftp:/x", "%jars lib/[", "%%loadFromPOM\n<dependencies>",
+                    "%%loadFromPOM\n<dependency><groupId>g</groupId></dependency>")) {
+                RuntimeException e = assertThrows(RuntimeException.class, () -> kernel.evalRaw(cell), cell);
+                List<String> shown = kernel.formatError(e);
+                assertEquals(1, shown.size(), cell + " shows " + shown);
+                assertTrue(shown.get(0).contains("%" + cell.substring(cell.startsWith("%%") ? 2 : 1).split("[ \\n]")[0]), shown.get(0));
+            }
+        } finally {
+            kernel.onShutdown(false);
+        }
     }
 
     @ParameterizedTest(name = "{0}")
