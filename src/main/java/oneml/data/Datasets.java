@@ -73,9 +73,12 @@ public final class Datasets {
         return openTokenizer(tokenizerFile());
     }
 
-    /** A {@code tokenizer.json} (or a folder holding one), opened with {@link #TOKENIZER_OPTIONS}. */
+    /**
+     * A {@code tokenizer.json} (or a folder holding one), opened with {@link #TOKENIZER_OPTIONS}; a damaged or wrong
+     * file is an {@link oneml.io.BadFileException} naming it.
+     */
     public static HuggingFaceTokenizer openTokenizer(Path path) throws IOException {
-        return HuggingFaceTokenizer.newInstance(path, TOKENIZER_OPTIONS);
+        return oneml.io.TokenizerFiles.open(path, TOKENIZER_OPTIONS);
     }
 
     /** Loads the three splits of a dataset folder; the dataset is named after the folder. */

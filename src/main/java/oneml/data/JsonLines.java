@@ -1,6 +1,7 @@
 package oneml.data;
 
 import oneml.io.AtomicFiles;
+import oneml.io.JsonFiles;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
@@ -12,8 +13,6 @@ import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +51,8 @@ final class JsonLines {
      * @throws IllegalArgumentException naming the file and line of the first bad line
      */
     static Table read(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        // strict UTF-8: a file that is not text fails naming the byte, instead of an I/O error without the file
+        List<String> lines = JsonFiles.readText(file, "JSON Lines file", Long.MAX_VALUE).lines().toList();
         SplitFormat format = null;
         List<List<String>> values = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
@@ -91,8 +91,9 @@ final class JsonLines {
             if (reader.peek() != JsonToken.END_DOCUMENT) {
                 throw new JsonParseException("more than one JSON value on the line");
             }
-        } catch (JsonParseException | IOException e) {
-            throw new IllegalArgumentException(where + ": malformed JSON (" + firstLine(e.getMessage())
+        } catch (JsonParseException | IOException | StackOverflowError e) {
+            // the line is parsed alone, so Gson's "line 1" is noise: the column is what locates the problem
+            throw new IllegalArgumentException(where + ": malformed JSON (" + JsonFiles.describe(e).replace("at line 1, column", "at column")
                     + "): " + abbreviate(line), e);
         }
         if (!element.isJsonObject()) {
@@ -113,15 +114,6 @@ final class JsonLines {
                     + "' must be a string, found: " + abbreviate(value.toString()));
         }
         return value.getAsString();
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "unreadable";
-        }
-        // Gson appends a troubleshooting link on a second line; the first line is the useful part.
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
     }
 
     private static String abbreviate(String text) {

@@ -7,8 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.Gson;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -35,6 +33,8 @@ import java.util.TreeMap;
 public final class SafeTensors {
     /** Real headers are kilobytes; anything near this is corruption, not a model. */
     static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+    /** More dimensions than any model has; bounds the work a hostile header can ask for. */
+    static final int MAX_RANK = 32;
 
     private SafeTensors() {}
 
@@ -56,7 +56,7 @@ public final class SafeTensors {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return readHeader(file, ch);
         } catch (IOException e) {
-            throw new BadFileException(file, "cannot read safetensors file (" + e.getMessage() + ")", e);
+            throw new BadFileException(file, "cannot read the safetensors file (" + JsonFiles.ioProblem(e) + ")", e);
         }
     }
 
@@ -74,17 +74,8 @@ public final class SafeTensors {
         }
         ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
         readFully(ch, headerBuf, 8);
-        String json = new String(headerBuf.array(), StandardCharsets.UTF_8);
-        JsonObject root;
-        try {
-            JsonElement parsed = JsonParser.parseString(json);
-            if (!parsed.isJsonObject()) {
-                throw new BadFileException(file, "safetensors header is not a JSON object");
-            }
-            root = parsed.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw new BadFileException(file, "safetensors header is not valid JSON (" + e.getMessage() + ")", e);
-        }
+        String json = JsonFiles.utf8(headerBuf.array(), file, "safetensors header");
+        JsonObject root = JsonFiles.parseObject(json, file, "safetensors header", true); // standard JSON, as the reference reader
         long dataStart = 8 + headerLen;
         long dataLen = size - dataStart;
         Map<String, Entry> entries = new LinkedHashMap<>();
@@ -94,6 +85,9 @@ public final class SafeTensors {
                 if (e.getValue().isJsonObject()) {
                     e.getValue().getAsJsonObject().entrySet()
                             .forEach(m -> metadata.put(m.getKey(), m.getValue().isJsonPrimitive() ? m.getValue().getAsString() : m.getValue().toString()));
+                } else if (!e.getValue().isJsonNull()) {
+                    throw new BadFileException(file, "the safetensors header's __metadata__ must be an object of strings, got "
+                            + JsonFields.show(e.getValue()));
                 }
                 continue;
             }
@@ -104,45 +98,66 @@ public final class SafeTensors {
 
     private static Entry parseEntry(Path file, String name, JsonElement value, long dataLen) {
         try {
-            JsonObject o = value.getAsJsonObject();
-            String dtypeName = o.get("dtype").getAsString();
-            StorageType type = StorageType.fromHeader(dtypeName);
-            if (type == null) {
-                throw new BadFileException(file, "tensor '" + name + "' has unsupported dtype " + dtypeName
-                        + " (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
-            }
-            var shapeJson = o.getAsJsonArray("shape");
-            long[] shape = new long[shapeJson.size()];
-            long count = 1;
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = shapeJson.get(i).getAsLong();
-                if (shape[i] < 0) {
-                    throw new BadFileException(file, "tensor '" + name + "' has a negative dimension in shape " + shapeJson);
-                }
-                count = Math.multiplyExact(count, shape[i]);
-            }
-            var offsets = o.getAsJsonArray("data_offsets");
-            if (offsets == null || offsets.size() != 2) {
-                throw new BadFileException(file, "tensor '" + name + "' needs data_offsets [begin, end]");
-            }
-            long begin = offsets.get(0).getAsLong();
-            long end = offsets.get(1).getAsLong();
-            if (begin < 0 || end < begin || end > dataLen) {
-                throw new BadFileException(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end
-                        + "] outside the " + dataLen + " data bytes; the file is truncated or corrupt");
-            }
-            long expected = Math.multiplyExact(count, type.bytes());
-            if (end - begin != expected) {
-                throw new BadFileException(file, "tensor '" + name + "' has shape " + shapeJson + " of " + type
-                        + " (" + expected + " bytes) but its data_offsets span " + (end - begin) + " bytes");
-            }
-            return new Entry(name, type, shape, begin, end);
-        } catch (BadFileException e) {
-            throw e;
-        } catch (RuntimeException e) { // missing fields, wrong JSON types, overflow
-            throw new BadFileException(file, "tensor '" + name + "' has a malformed header entry " + value
-                    + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+            return parseEntry(name, value, dataLen);
+        } catch (IllegalArgumentException e) { // wrong JSON types, missing fields, impossible numbers
+            String shown = name.length() <= 80 ? name : name.substring(0, 77) + "...";
+            throw new BadFileException(file, "tensor '" + shown + "' in the safetensors header: " + e.getMessage()
+                    + "; the file is corrupt or was not written as safetensors", e);
         }
+    }
+
+    private static Entry parseEntry(String name, JsonElement value, long dataLen) {
+        if (!value.isJsonObject()) {
+            throw new IllegalArgumentException("expected {\"dtype\": ..., \"shape\": [...], \"data_offsets\": [begin, end]}, got "
+                    + JsonFields.show(value));
+        }
+        JsonObject o = value.getAsJsonObject();
+        if (!JsonFields.has(o, "dtype")) {
+            throw new IllegalArgumentException("the dtype is missing");
+        }
+        String dtypeName = JsonFields.stringValue(o.get("dtype"), "dtype");
+        StorageType type = StorageType.fromHeader(dtypeName);
+        if (type == null) {
+            throw new IllegalArgumentException("unsupported dtype " + (dtypeName.length() <= 20 ? dtypeName : dtypeName.substring(0, 17) + "...")
+                    + " (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
+        }
+        JsonElement shapeJson = o.get("shape");
+        if (shapeJson == null || !shapeJson.isJsonArray()) {
+            throw new IllegalArgumentException("shape must be a list of dimensions, got " + JsonFields.show(shapeJson));
+        }
+        if (shapeJson.getAsJsonArray().size() > MAX_RANK) {
+            throw new IllegalArgumentException("shape has " + shapeJson.getAsJsonArray().size() + " dimensions (at most " + MAX_RANK + ")");
+        }
+        long[] shape = new long[shapeJson.getAsJsonArray().size()];
+        boolean empty = false;
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = JsonFields.longValue(shapeJson.getAsJsonArray().get(i), "shape dimension " + i);
+            if (shape[i] < 0) {
+                throw new IllegalArgumentException("shape " + JsonFields.show(shapeJson) + " has a negative dimension");
+            }
+            empty |= shape[i] == 0;
+        }
+        long count = empty ? 0 : 1;
+        boolean overflow = false;
+        for (int i = 0; i < shape.length && !empty && !overflow; i++) {
+            overflow = count > Long.MAX_VALUE / 8 / shape[i]; // bytes = count * at most 8 must fit a long
+            count *= shape[i];
+        }
+        JsonElement offsetsJson = o.get("data_offsets");
+        if (offsetsJson == null || !offsetsJson.isJsonArray() || offsetsJson.getAsJsonArray().size() != 2) {
+            throw new IllegalArgumentException("data_offsets must be [begin, end], got " + JsonFields.show(offsetsJson));
+        }
+        long begin = JsonFields.longValue(offsetsJson.getAsJsonArray().get(0), "data_offsets begin");
+        long end = JsonFields.longValue(offsetsJson.getAsJsonArray().get(1), "data_offsets end");
+        if (begin < 0 || end < begin || end > dataLen) {
+            throw new IllegalArgumentException("data_offsets [" + begin + ", " + end + "] lie outside the " + dataLen + " data bytes (is the file truncated?)");
+        }
+        // a product that overflowed is far larger than any file, so it cannot match the offsets
+        if (overflow || count * type.bytes() != end - begin) {
+            throw new IllegalArgumentException("shape " + JsonFields.show(shapeJson) + " of " + type + " needs "
+                    + (overflow ? "more than 2^63" : String.valueOf(count * type.bytes())) + " bytes but data_offsets span " + (end - begin) + " bytes");
+        }
+        return new Entry(name, type, shape, begin, end);
     }
 
     /** Reads every tensor; floating types become FLOAT32, integers INT64/INT32/INT8/UINT8, BOOL stays BOOL. */
@@ -155,7 +170,7 @@ public final class SafeTensors {
             }
         } catch (IOException ex) {
             out.values().forEach(NDArray::close);
-            throw new BadFileException(file, "cannot read tensor data (" + ex.getMessage() + ")", ex);
+            throw new BadFileException(file, "cannot read tensor data (" + JsonFiles.ioProblem(ex) + ")", ex);
         } catch (RuntimeException ex) {
             out.values().forEach(NDArray::close);
             throw ex;

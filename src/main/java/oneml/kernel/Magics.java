@@ -1,19 +1,30 @@
 package oneml.kernel;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 import org.dflib.jjava.jupyter.kernel.util.PathsHandler;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
+import org.xml.sax.SAXException;
+import org.xml.sax.SAXParseException;
 
 /**
  * The kernel's magics, as IJava users know them:
@@ -40,31 +51,26 @@ final class Magics {
                 kernel.classpath().forEach(System.out::println);
                 return null;
             }
-            report(kernel.addToClasspath(resolve(args, false)));
+            report(kernel.addToClasspath(resolve(globs("classpath", args), false)));
             return null;
         });
         registry.registerLineMagic("jars", (k, args) -> {
-            if (args.isEmpty()) {
-                throw new IllegalArgumentException("usage: %jars GLOB... (for example %jars lib/*.jar)");
-            }
-            report(kernel.addToClasspath(resolve(args, true)));
+            report(kernel.addToClasspath(resolve(globs("jars", args), true)));
             return null;
         });
         registry.registerLineMagic("maven", (k, args) -> {
-            if (args.isEmpty()) {
-                throw new IllegalArgumentException("usage: %maven groupId:artifactId:version ...");
-            }
-            List<Path> jars = maven.resolve(args);
+            List<Path> jars = maven.resolve(coordinates(args));
             System.out.println("resolved " + jars.size() + " jar" + (jars.size() == 1 ? "" : "s") + " for " + String.join(" ", args));
             report(kernel.addToClasspath(jars));
             return null;
         });
+        // argument errors are thrown within two calls of the magic, where the kernel shows them as a message, not a stack
         registry.registerLineMagic("mavenRepo", (k, args) -> {
-            addRepo(maven, args);
+            addRepo(maven, repository(args));
             return null;
         });
         registry.registerLineMagic("addMavenRepo", (k, args) -> {
-            addRepo(maven, args);
+            addRepo(maven, repository(args));
             return null;
         });
         registry.registerCellMagic("loadFromPOM", (k, args, body) -> {
@@ -93,19 +99,110 @@ final class Magics {
         });
     }
 
-    private static void addRepo(MavenResolver maven, List<String> args) {
-        if (args.size() != 2) {
-            throw new IllegalArgumentException("usage: %mavenRepo ID URL");
+    /**
+     * Checks a magic's arguments without acting on them (no class path change, no file listing, no network):
+     * what the magic would do is refused here with a message naming the magic when the arguments are wrong.
+     * The input fuzz tests call this; each magic that takes arguments is one line.
+     */
+    static Object parseArguments(String magic, List<String> args, String body) {
+        return switch (magic) {
+            case "maven" -> coordinates(args);
+            case "mavenRepo", "addMavenRepo" -> repository(args);
+            case "jars", "classpath" -> globs(magic, args);
+            case "loadFromPOM" -> Pom.parse(body);
+            default -> throw new IllegalArgumentException("%" + magic + " is not a magic that takes arguments");
+        };
+    }
+
+    /** Maven parts: letters, digits and . _ - (versions also [ ] ( ) , + for ranges); never a path. */
+    private static final Pattern COORDINATE_PART = Pattern.compile("[A-Za-z0-9_.\\-]+");
+    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9_.\\-\\[\\](),+]+");
+
+    /** %maven's coordinates, each groupId:artifactId[:extension[:classifier]]:version, checked before any resolving. */
+    static List<String> coordinates(List<String> args) {
+        if (args.isEmpty()) {
+            throw new IllegalArgumentException("usage: %maven groupId:artifactId:version ... (for example %maven org.knowm.xchart:xchart:3.8.8)");
         }
-        maven.addRepository(args.get(0), args.get(1));
-        System.out.println("repository " + args.get(0) + " (" + args.get(1) + ") is asked first by %maven");
+        List<String> out = new ArrayList<>();
+        for (String arg : args) {
+            String c = arg.trim();
+            String[] parts = c.split(":", -1);
+            boolean ok = parts.length >= 3 && parts.length <= 5 && VERSION.matcher(parts[parts.length - 1]).matches();
+            for (int i = 0; ok && i < parts.length - 1; i++) {
+                ok = COORDINATE_PART.matcher(parts[i]).matches() && !parts[i].chars().allMatch(ch -> ch == '.');
+            }
+            if (!ok) {
+                throw new IllegalArgumentException("%maven: '" + shorten(c) + "' is not a Maven coordinate; write groupId:artifactId:version"
+                        + " (or groupId:artifactId:extension[:classifier]:version), for example org.knowm.xchart:xchart:3.8.8");
+            }
+            out.add(c);
+        }
+        return out;
+    }
+
+    /** %mavenRepo's ID and URL (http, https or file), checked before the repository is added. */
+    static String[] repository(List<String> args) {
+        if (args.size() != 2) {
+            throw new IllegalArgumentException("usage: %mavenRepo ID URL (for example %mavenRepo mine https://repo.example.com/maven2)");
+        }
+        String id = args.get(0);
+        String url = args.get(1);
+        if (!COORDINATE_PART.matcher(id).matches()) {
+            throw new IllegalArgumentException("%mavenRepo: the repository ID '" + shorten(id) + "' may only hold letters, digits and . _ -");
+        }
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            uri = null;
+        }
+        String scheme = uri == null || uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        boolean ok = uri != null && (scheme.equals("file") || (scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null);
+        if (!ok) {
+            throw new IllegalArgumentException("%mavenRepo: '" + shorten(url) + "' is not a repository URL; give an http, https or file URL"
+                    + " such as https://repo.example.com/maven2");
+        }
+        return new String[] {id, url};
+    }
+
+    /** %jars / %classpath globs, checked as glob patterns and paths before the file system is listed. */
+    static List<String> globs(String magic, List<String> args) {
+        if (args.isEmpty() && magic.equals("jars")) {
+            throw new IllegalArgumentException("usage: %jars GLOB... (for example %jars lib/*.jar)");
+        }
+        for (String glob : args) {
+            try {
+                FileSystems.getDefault().getPathMatcher("glob:" + glob);
+                Path.of(glob);
+            } catch (PatternSyntaxException | InvalidPathException e) {
+                throw new IllegalArgumentException("%" + magic + ": '" + shorten(glob) + "' is not a valid path or glob"
+                        + " (* and ? match within a folder, ** across folders, {a,b} either, [abc] one of)");
+            }
+        }
+        return args;
+    }
+
+    private static String shorten(String s) {
+        String clean = s.replaceAll("\\p{Cntrl}", "?");
+        return clean.length() <= 80 ? clean : clean.substring(0, 77) + "...";
+    }
+
+    private static void addRepo(MavenResolver maven, String[] repo) {
+        maven.addRepository(repo[0], repo[1]);
+        System.out.println("repository " + repo[0] + " (" + repo[1] + ") is asked first by %maven");
     }
 
     private static List<Path> resolve(List<String> globs, boolean jarsOnly) {
         List<Path> out = new ArrayList<>();
         for (String glob : globs) {
             List<Path> found = new ArrayList<>();
-            for (Path p : PathsHandler.resolveGlobs(glob)) {
+            List<Path> matches;
+            try {
+                matches = PathsHandler.resolveGlobs(glob);
+            } catch (RuntimeException e) { // a folder that cannot be listed, a path the file system refuses
+                throw new IllegalArgumentException("cannot list " + shorten(glob) + " (" + shorten(String.valueOf(e.getMessage())) + ")");
+            }
+            for (Path p : matches) {
                 if (jarsOnly ? Files.isRegularFile(p) && p.getFileName().toString().endsWith(".jar") : Files.exists(p)) {
                     found.add(p);
                 }
@@ -132,19 +229,40 @@ final class Magics {
 
     /** The dependencies (group:artifact[:type[:classifier]]:version) and repositories (id, url) of a POM or fragment. */
     static final class Pom {
+        private static final DocumentBuilderFactory XML = secureFactory();
         final List<String> dependencies = new ArrayList<>();
         final List<String[]> repositories = new ArrayList<>();
 
-        static Pom parse(String xml) throws Exception {
-            String text = xml.strip();
+        static Pom parse(String xml) {
+            try {
+                return parseXml(xml);
+            } catch (IllegalArgumentException e) { // thrown again here, near the magic, so the kernel shows only its message
+                throw new IllegalArgumentException(e.getMessage());
+            } catch (SAXParseException e) {
+                throw new IllegalArgumentException("%%loadFromPOM: the cell is not well-formed XML at line " + e.getLineNumber()
+                        + ", column " + e.getColumnNumber() + " (" + saxProblem(e) + ")");
+            } catch (SAXException | IOException | ParserConfigurationException e) {
+                throw new IllegalArgumentException("%%loadFromPOM: the cell is not a POM or POM fragment (" + saxProblem(e) + ")");
+            }
+        }
+
+        /** The parser's sentence without its feature URLs; a DOCTYPE is refused on purpose (no external entities). */
+        private static String saxProblem(Exception e) {
+            String m = String.valueOf(e.getMessage());
+            return m.contains("DOCTYPE") ? "a DOCTYPE is not allowed here" : shorten(m);
+        }
+
+        private static Pom parseXml(String xml) throws SAXException, IOException, ParserConfigurationException {
+            String text = xml == null ? "" : xml.strip();
             if (!text.startsWith("<?xml") && !text.startsWith("<project")) {
                 text = "<fragment>" + text + "</fragment>";
             }
-            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-            f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-            f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-            f.setExpandEntityReferences(false);
-            Document doc = f.newDocumentBuilder().parse(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
+            javax.xml.parsers.DocumentBuilder builder;
+            synchronized (XML) { // a factory is not thread-safe; finding one (a service lookup) costs more than a parse
+                builder = XML.newDocumentBuilder();
+            }
+            builder.setErrorHandler(new org.xml.sax.helpers.DefaultHandler()); // fails on fatal errors without printing them
+            Document doc = builder.parse(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
             Pom pom = new Pom();
             NodeList deps = doc.getElementsByTagName("dependency");
             for (int i = 0; i < deps.getLength(); i++) {
@@ -161,12 +279,19 @@ final class Magics {
                 String a = child(d, "artifactId");
                 String v = child(d, "version");
                 if (g == null || a == null || v == null) {
-                    throw new IllegalArgumentException("a <dependency> needs groupId, artifactId and version (no parent POM here)");
+                    throw new IllegalArgumentException("%%loadFromPOM: a <dependency> needs groupId, artifactId and version (no parent POM here)");
                 }
                 String type = child(d, "type");
                 String classifier = child(d, "classifier");
-                pom.dependencies.add(g + ":" + a + (classifier != null ? ":" + (type == null ? "jar" : type) + ":" + classifier
-                        : type != null ? ":" + type : "") + ":" + v);
+                String coordinate = g + ":" + a + (classifier != null ? ":" + (type == null ? "jar" : type) + ":" + classifier
+                        : type != null ? ":" + type : "") + ":" + v;
+                try {
+                    coordinates(List.of(coordinate));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("%%loadFromPOM: the <dependency> " + shorten(coordinate) + " is not a Maven coordinate"
+                            + " (groupId, artifactId, type and classifier hold letters, digits and . _ -)");
+                }
+                pom.dependencies.add(coordinate);
             }
             NodeList repos = doc.getElementsByTagName("repository");
             for (int i = 0; i < repos.getLength(); i++) {
@@ -174,10 +299,28 @@ final class Magics {
                 String id = child(r, "id");
                 String url = child(r, "url");
                 if (id != null && url != null) {
-                    pom.repositories.add(new String[] {id, url});
+                    try {
+                        pom.repositories.add(repository(List.of(id, url)));
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("%%loadFromPOM: the <repository> " + shorten(id) + " needs an ID of letters, digits"
+                                + " and . _ - and an http, https or file URL, not " + shorten(url));
+                    }
                 }
             }
             return pom;
+        }
+
+        /** No DOCTYPE, no external entities: a cell cannot make the parser read files or URLs. */
+        private static DocumentBuilderFactory secureFactory() {
+            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+            try {
+                f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+                f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            } catch (ParserConfigurationException e) {
+                throw new IllegalStateException("the XML parser cannot be made safe for %%loadFromPOM", e);
+            }
+            f.setExpandEntityReferences(false);
+            return f;
         }
 
         private static String child(Element e, String name) {

@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +16,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import oneml.io.AtomicFiles;
 import oneml.io.BadFileException;
+import oneml.io.JsonFields;
+import oneml.io.JsonFiles;
 import oneml.io.SafeTensors;
 import oneml.io.StorageType;
 
@@ -66,25 +66,32 @@ public final class Checkpoints {
             throw new BadFileException(dir, "model folder has neither model.safetensors nor model.safetensors.index.json"
                     + " (PyTorch .bin checkpoints are not read: convert them to safetensors)");
         }
-        try {
-            JsonObject map = JsonParser.parseString(Files.readString(index)).getAsJsonObject().getAsJsonObject("weight_map");
-            Set<String> shards = new LinkedHashSet<>();
-            map.entrySet().forEach(e -> shards.add(e.getValue().getAsString()));
-            List<Path> files = new ArrayList<>();
-            for (String shard : shards) {
-                Path f = dir.resolve(shard).normalize();
-                if (!f.startsWith(dir.normalize()) || !Files.isRegularFile(f)) {
-                    throw new BadFileException(index, "lists shard '" + shard + "', which is not a file in " + dir);
-                }
-                files.add(f);
-            }
-            return files;
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof BadFileException b) {
-                throw b;
-            }
-            throw new BadFileException(index, "is not a valid shard index (" + e.getMessage() + ")", e);
+        JsonObject root = JsonFiles.readObject(index, "shard index", JsonFiles.SMALL_FILE_BYTES);
+        if (!root.has("weight_map") || !root.get("weight_map").isJsonObject()) {
+            throw new BadFileException(index, "the shard index has no \"weight_map\" object (tensor name -> shard file)");
         }
+        Set<String> shards = new LinkedHashSet<>();
+        for (var e : root.getAsJsonObject("weight_map").entrySet()) {
+            try {
+                shards.add(JsonFields.stringValue(e.getValue(), "the shard of '" + e.getKey() + "'"));
+            } catch (IllegalArgumentException ex) {
+                throw new BadFileException(index, ex.getMessage(), ex);
+            }
+        }
+        List<Path> files = new ArrayList<>();
+        for (String shard : shards) {
+            Path f;
+            try {
+                f = dir.resolve(shard).normalize();
+            } catch (java.nio.file.InvalidPathException ex) {
+                throw new BadFileException(index, "lists shard '" + shard + "', which is not a valid file name");
+            }
+            if (!f.startsWith(dir.normalize()) || !Files.isRegularFile(f)) {
+                throw new BadFileException(index, "lists shard '" + shard + "', which is not a file in " + dir);
+            }
+            files.add(f);
+        }
+        return files;
     }
 
     /**

@@ -4,14 +4,14 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import oneml.io.BadFileException;
+import oneml.io.JsonFields;
+import oneml.io.JsonFiles;
 
 /**
  * The shape of a decoder-only language model, read from (and written to) a Hugging Face config.json.
@@ -67,20 +67,66 @@ public record ModelConfig(
         return (long) numKvHeads * headDim;
     }
 
+    /** Reads a config.json; anything wrong with it is a {@link BadFileException} naming the file and the field. */
     public static ModelConfig read(Path configJson) {
-        String text;
+        JsonObject o = JsonFiles.readObject(configJson, "model config", JsonFiles.SMALL_FILE_BYTES);
         try {
-            text = Files.readString(configJson);
-        } catch (IOException e) {
-            throw new BadFileException(configJson, "cannot read config.json (" + e.getMessage() + ")", e);
+            checkFieldTypes(o);
+            ModelConfig config = fromJson(o);
+            config.checkPlausible();
+            return config;
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage();
+            throw new BadFileException(configJson, (m.startsWith("bad model config: ") ? m.substring(18) : m)
+                    + "; fix config.json or use the model's original one", e);
+        } catch (RuntimeException e) { // a Gson cast this reader did not foresee: say which kind of problem, not which class
+            throw new BadFileException(configJson, "a field has a value of the wrong JSON type; compare config.json with the"
+                    + " model's original one", e);
         }
-        try {
-            return fromJson(JsonParser.parseString(text).getAsJsonObject());
-        } catch (BadFileException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new BadFileException(configJson, e.getMessage(), e);
+    }
+
+    /** Every numeric, boolean or string field the readers below use must have that JSON type (when present). */
+    private static void checkFieldTypes(JsonObject o) {
+        for (String key : List.of("vocab_size", "n_embd", "n_head", "n_layer", "n_inner", "n_positions", "hidden_size",
+                "num_attention_heads", "num_key_value_heads", "head_dim", "num_hidden_layers", "intermediate_size",
+                "max_position_embeddings")) {
+            JsonFields.integer(o, key, 0);
         }
+        for (String key : List.of("rope_theta", "rms_norm_eps", "layer_norm_epsilon")) {
+            JsonFields.number(o, key, 0);
+        }
+        for (String key : List.of("bos_token_id", "eos_token_id")) {
+            JsonElement e = o.get(key);
+            if (e != null && e.isJsonArray()) { // several ids: every one a token id
+                for (JsonElement id : e.getAsJsonArray()) {
+                    tokenId(id, key);
+                }
+            } else if (e != null && !e.isJsonNull()) {
+                tokenId(e, key);
+            }
+        }
+        for (String key : List.of("tie_word_embeddings", "attention_bias", "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn")) {
+            JsonFields.bool(o, key, false);
+        }
+        for (String key : List.of("model_type", "activation_function", "hidden_act")) {
+            JsonFields.string(o, key, "");
+        }
+    }
+
+    private static void tokenId(JsonElement e, String key) {
+        if (JsonFields.intValue(e, "field '" + key + "'") < 0) {
+            throw new IllegalArgumentException("field '" + key + "' must be a token id (0 or more), got " + JsonFields.show(e));
+        }
+    }
+
+    /** Sizes a real checkpoint could have: positive, finite, and heads that divide the width where the layout needs it. */
+    private void checkPlausible() {
+        require(intermediateSize > 0, "the MLP size (intermediate_size / n_inner) must be positive, got " + intermediateSize);
+        require(maxPositions > 0, "the context length (max_position_embeddings / n_positions) must be positive, got " + maxPositions);
+        require(normEps > 0 && normEps < 1, "the norm epsilon must be a small positive number, got " + normEps);
+        require(family == Family.GPT2 || ropeTheta > 0, "rope_theta must be positive, got " + ropeTheta);
+        require(family == Family.LLAMA || hiddenSize % numHeads == 0,
+                "n_embd (" + hiddenSize + ") must be a multiple of n_head (" + numHeads + ")");
     }
 
     static ModelConfig fromJson(JsonObject o) {
@@ -178,11 +224,10 @@ public record ModelConfig(
     }
 
     private static int integer(JsonObject o, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
+        if (!JsonFields.has(o, key)) {
             throw new IllegalArgumentException("config.json lacks the required field '" + key + "'");
         }
-        return e.getAsInt();
+        return JsonFields.integer(o, key);
     }
 
     private static double dbl(JsonObject o, String key, double fallback) {
@@ -191,19 +236,17 @@ public record ModelConfig(
             return fallback;
         }
         if (e.isJsonArray()) { // some configs list several eos ids; the first is the one generation stops on
-            return e.getAsJsonArray().size() == 0 ? fallback : e.getAsJsonArray().get(0).getAsDouble();
+            return e.getAsJsonArray().size() == 0 ? fallback : JsonFields.doubleValue(e.getAsJsonArray().get(0), "field '" + key + "'");
         }
-        return e.getAsDouble();
+        return JsonFields.doubleValue(e, "field '" + key + "'");
     }
 
     private static boolean bool(JsonObject o, String key, boolean fallback) {
-        JsonElement e = o.get(key);
-        return e == null || e.isJsonNull() ? fallback : e.getAsBoolean();
+        return JsonFields.bool(o, key, fallback);
     }
 
     private static String str(JsonObject o, String key, String fallback) {
-        JsonElement e = o.get(key);
-        return e == null || e.isJsonNull() ? fallback : e.getAsString();
+        return JsonFields.string(o, key, fallback);
     }
 
     static Gson gson() {

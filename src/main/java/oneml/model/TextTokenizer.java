@@ -1,16 +1,19 @@
 package oneml.model;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import oneml.io.BadFileException;
+import java.util.Map;
+import oneml.io.TokenizerFiles;
 
 /**
  * A Hugging Face tokenizer.json through DJL's native tokenizers, configured the way fine-tuning needs it:
  * no special tokens added behind the caller's back and no silent truncation (DJL cuts at 512 by default).
  */
 public final class TextTokenizer implements AutoCloseable {
+    /** No special tokens added behind the caller's back, no truncation at DJL's default of 512, no padding. */
+    private static final Map<String, String> OPTIONS = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
+
     private final HuggingFaceTokenizer tokenizer;
     private final Path file;
 
@@ -22,21 +25,8 @@ public final class TextTokenizer implements AutoCloseable {
     /** Loads {@code tokenizer.json} from a model folder (or the file itself). */
     public static TextTokenizer load(Path dirOrFile) {
         Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve("tokenizer.json") : dirOrFile;
-        if (!Files.isRegularFile(file)) {
-            throw new BadFileException(file, "tokenizer.json not found; the model folder needs one to encode text");
-        }
         Engines.rootManager(); // the tokenizers library reads the same offline settings
-        try {
-            HuggingFaceTokenizer t = HuggingFaceTokenizer.builder()
-                    .optTokenizerPath(file)
-                    .optAddSpecialTokens(false)
-                    .optTruncation(false)
-                    .optPadding(false)
-                    .build();
-            return new TextTokenizer(t, file);
-        } catch (IOException | RuntimeException e) {
-            throw new BadFileException(file, "cannot load tokenizer (" + e.getMessage() + ")", e);
-        }
+        return new TextTokenizer(TokenizerFiles.open(file, OPTIONS), file);
     }
 
     public long[] encode(String text) {

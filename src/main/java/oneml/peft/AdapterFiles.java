@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import oneml.io.AtomicFiles;
+import oneml.PeftConfig;
 import oneml.io.BadFileException;
+import oneml.io.JsonFiles;
 import oneml.io.SafeTensors;
 import oneml.io.StorageType;
 
@@ -45,10 +45,32 @@ public final class AdapterFiles {
         if (!Files.isRegularFile(file)) {
             throw new BadFileException(dir, "not a PEFT adapter folder: " + CONFIG + " is missing");
         }
+        JsonObject json = JsonFiles.readObject(file, "adapter config", JsonFiles.SMALL_FILE_BYTES);
         try {
-            return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-        } catch (IOException | RuntimeException e) {
-            throw new BadFileException(file, "is not a valid adapter config (" + e.getMessage() + ")", e);
+            AdapterConfigSchema.check(json);
+        } catch (IllegalArgumentException e) {
+            throw new BadFileException(file, e.getMessage() + "; fix " + CONFIG + " or save the adapter again", e);
+        }
+        return json;
+    }
+
+    /**
+     * The method config an adapter folder's adapter_config.json describes, without touching a model: what
+     * {@link PeftModel#loadAdapter} would build. A damaged or unsupported file is a {@link BadFileException}.
+     */
+    public static PeftConfig readPeftConfig(Path dir) {
+        return configOf(dir, readConfig(dir));
+    }
+
+    static PeftConfig configOf(Path dir, JsonObject json) {
+        Path file = dir.resolve(CONFIG);
+        try {
+            return Methods.configFromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new BadFileException(file, e.getMessage(), e);
+        } catch (RuntimeException e) { // a cast the schema did not foresee: name the kind of problem, never the class
+            throw new BadFileException(file, "a field has a value of the wrong JSON type; compare " + CONFIG
+                    + " with one saved by PEFT", e);
         }
     }
 

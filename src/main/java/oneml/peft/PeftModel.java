@@ -65,12 +65,7 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
     /** Loads a PEFT adapter folder under {@code name}; the weights must match the config's targets exactly. */
     public PeftModel loadAdapter(Path dir, String name) {
         var json = AdapterFiles.readConfig(dir);
-        PeftConfig config;
-        try {
-            config = Methods.configFromJson(json);
-        } catch (IllegalArgumentException e) {
-            throw new oneml.io.BadFileException(dir.resolve(AdapterFiles.CONFIG), e.getMessage(), e);
-        }
+        PeftConfig config = AdapterFiles.configOf(dir, json);
         addAdapter(name, config, 0);
         try {
             AdapterFiles.readWeightsInto(dir, adapters.get(name), name);

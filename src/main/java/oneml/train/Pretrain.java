@@ -98,14 +98,27 @@ public final class Pretrain {
         return out;
     }
 
-    static int vocabularySize(Path tokenizerJson) throws IOException {
-        var root = com.google.gson.JsonParser.parseString(Files.readString(tokenizerJson)).getAsJsonObject();
+    static int vocabularySize(Path tokenizerJson) {
+        var root = oneml.io.JsonFiles.readObject(tokenizerJson, "tokenizer file", Long.MAX_VALUE);
         int max = -1;
-        for (var e : root.getAsJsonObject("model").getAsJsonObject("vocab").entrySet()) {
-            max = Math.max(max, e.getValue().getAsInt());
-        }
-        for (var t : root.getAsJsonArray("added_tokens")) {
-            max = Math.max(max, t.getAsJsonObject().get("id").getAsInt());
+        try {
+            var model = root.get("model");
+            if (model == null || !model.isJsonObject() || !model.getAsJsonObject().has("vocab") || !model.getAsJsonObject().get("vocab").isJsonObject()) {
+                throw new IllegalArgumentException("a word-level tokenizer needs a \"model\": {\"vocab\": {word: id}} object");
+            }
+            for (var e : model.getAsJsonObject().getAsJsonObject("vocab").entrySet()) {
+                max = Math.max(max, oneml.io.JsonFields.intValue(e.getValue(), "the id of '" + e.getKey() + "'"));
+            }
+            var added = root.get("added_tokens");
+            if (added != null && added.isJsonArray()) {
+                for (var t : added.getAsJsonArray()) {
+                    if (t.isJsonObject() && t.getAsJsonObject().has("id")) {
+                        max = Math.max(max, oneml.io.JsonFields.intValue(t.getAsJsonObject().get("id"), "an added token's id"));
+                    }
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw new oneml.io.BadFileException(tokenizerJson, e.getMessage(), e);
         }
         return max + 1;
     }

@@ -106,7 +106,7 @@ class DatasetsTest {
                 assertThrows(IllegalArgumentException.class, () -> Datasets.loadSplit(noResponse)).getMessage());
         Path extraField = write(dir, "b.csv", "prompt,response", "a :,b", "c :,d,e");
         String message = assertThrows(IllegalArgumentException.class, () -> Datasets.loadSplit(extraField)).getMessage();
-        assertTrue(message.startsWith(extraField + ": malformed CSV (") && message.contains("Row number 2"), message);
+        assertTrue(message.startsWith(extraField + ": malformed CSV (") && message.contains("data row 2 has 3 fields but the header has 2"), message);
     }
 
     @Test
