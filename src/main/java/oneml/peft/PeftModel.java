@@ -23,6 +23,7 @@ import oneml.quant.QuantConfig;
  */
 public final class PeftModel implements TrainableModel, AutoCloseable {
     public static final String DEFAULT = "default";
+    private static final org.slf4j.Logger WARNINGS = org.slf4j.LoggerFactory.getLogger(PeftModel.class);
 
     private final CausalLM base;
     private final Map<String, Adapter> adapters = new LinkedHashMap<>();
@@ -131,7 +132,7 @@ public final class PeftModel implements TrainableModel, AutoCloseable {
                     + " float32 one; outputs differ from training by the quantisation error. Load it with"
                     + " Peft.load(base, dir, QuantConfig.qlora()) (or the config it was trained with) to run it on the 4-bit base.";
             notes.put(name, note);
-            System.err.println("oneml: " + note);
+            WARNINGS.warn(note);
         }
         if (!isTrainable) {
             freeze(name);
