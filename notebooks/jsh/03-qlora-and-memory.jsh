@@ -186,7 +186,12 @@ speed.addSeries("tokens/s", List.of("LoRA", "QLoRA"), List.of(loraRun.tokensPerS
 var chart3__ = speed;
 System.out.println("[chart] " + chart3__.getTitle());
 
-// QLoRA's adapter saves exactly like LoRA's (PEFT type `LORA`): load it onto a float32 or a 4-bit base alike.
+// QLoRA's adapter saves like LoRA's (PEFT type `LORA`), plus the README.md model card where PEFT records the
+// bitsandbytes config of the base it was trained on. `Peft.load(base, dir, QuantConfig.qlora())` loads it onto that
+// 4-bit base; `Peft.load(base, dir)` takes the base as it is (on a float32 base, for merging into full precision, the
+// model's summary notes the difference). Loaded adapters are frozen, as PEFT's `from_pretrained` loads them; pass
+// `true` as the last argument to continue training. A model saved in 4 bits (`Models.save`) is written in bitsandbytes'
+// layout and loads back in 4 bits, as do such checkpoints from the Hugging Face Hub.
 // Notebook 04 shows saving, reloading and merging.
 
 System.out.println("03-qlora-and-memory: done");

@@ -22,7 +22,11 @@ public final class Models {
         return load(oneml.io.ProjectHome.find(TINY_PATH));
     }
 
-    /** Loads config.json + model.safetensors (or shards) from a local folder; weights become float32. */
+    /**
+     * Loads config.json + model.safetensors (or shards) from a local folder; weights become float32, except in a
+     * checkpoint saved in bitsandbytes' 4-bit layout (config.json's {@code quantization_config} with
+     * {@code load_in_4bit}), whose linear weights load straight into the 4-bit base without a float32 copy.
+     */
     public static CausalLM load(Path dir) {
         return Checkpoints.load(dir, Engines.rootManager());
     }
@@ -32,7 +36,10 @@ public final class Models {
         return Checkpoints.initialise(config, seed, Engines.rootManager());
     }
 
-    /** Saves in Hugging Face layout with weights stored as F32, F16 or BF16. */
+    /**
+     * Saves in Hugging Face layout with weights stored as F32, F16 or BF16; a 4-bit model's linear weights in
+     * bitsandbytes' layout (what {@link #load} reads back, byte for byte).
+     */
     public static void save(CausalLM model, Path dir, StorageType type) {
         Checkpoints.save(model, dir, type);
     }

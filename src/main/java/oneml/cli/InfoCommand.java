@@ -17,6 +17,9 @@ final class InfoCommand implements Callable<Integer> {
         try (CausalLM model = modelOptions.loadBase()) {
             System.out.println(model);
             System.out.printf(Locale.ROOT, "parameters: %,d (%.1f MB as float32)%n", model.parameterCount(), model.parameterCount() * 4 / 1e6);
+            if (model.isQuantized()) {
+                System.out.println("linear weights: " + model.quantization());
+            }
             System.out.println("tokenizer: " + (model.hasTokenizer() ? model.tokenizer().file() : "none"));
             System.out.println("linear module names (for target_modules): " + TargetMatcher.shortNames(model.linears().keySet()));
             System.out.println("modules:");

@@ -258,6 +258,15 @@ public final class SafeTensors {
      * Keys are written in sorted order, as the Python library does.
      */
     public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata, StorageType floatType) {
+        write(file, tensors, metadata, floatType, Map.of());
+    }
+
+    /**
+     * As {@link #write(Path, Map, Map, StorageType)}, with {@code floatTypes} naming another storage type for some
+     * floating tensors (a 4-bit checkpoint keeps its quantisation scales in F32 beside BF16 weights).
+     */
+    public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata, StorageType floatType,
+            Map<String, StorageType> floatTypes) {
         if (floatType != StorageType.F32 && floatType != StorageType.F16 && floatType != StorageType.BF16) {
             throw new IllegalArgumentException("floatType must be F32, F16 or BF16, not " + floatType);
         }
@@ -270,7 +279,7 @@ public final class SafeTensors {
         long offset = 0;
         for (var e : sorted.entrySet()) {
             NDArray a = e.getValue();
-            StorageType type = storageTypeFor(a.getDataType(), floatType, e.getKey());
+            StorageType type = storageTypeFor(a.getDataType(), floatTypes.getOrDefault(e.getKey(), floatType), e.getKey());
             byte[] blob = encode(a, type);
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("dtype", type.name());

@@ -37,10 +37,15 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
     /** The output projection's weight name; with tied embeddings it reads the token embeddings. */
     public static final String LM_HEAD = "lm_head.weight";
 
-    protected CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict) {
+    private final Map<String, oneml.quant.QuantizedTensor> prequantized; // 4-bit weights read from a checkpoint
+
+    /** {@code prequantized}: linear weights (by state-dict name) that arrive in 4 bits, absent from the state dict. */
+    protected CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict,
+            Map<String, oneml.quant.QuantizedTensor> prequantized) {
         this.config = config;
         this.manager = manager;
         this.stateDict = stateDict;
+        this.prequantized = prequantized;
     }
 
     public ModelConfig config() {
@@ -191,14 +196,40 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         return quantization;
     }
 
+    /**
+     * Marks the model quantised after it was built from a checkpoint whose linear weights came in 4 bits (see
+     * {@link Checkpoints}); the dequantisation error is unknown then (the float32 weights were never here).
+     */
+    void adoptQuantization() {
+        long params = 0;
+        long bytes = 0;
+        oneml.quant.QuantConfig first = null;
+        for (LinearLayer l : linears.values()) {
+            Linear base = l.base();
+            if (base.isQuantized()) {
+                if (first == null) {
+                    first = base.quantConfig();
+                } else if (!first.equals(base.quantConfig())) {
+                    throw new IllegalArgumentException("the 4-bit weights are stored in different ways (" + first + " and "
+                            + base.quantConfig() + " at " + base.path() + "); oneml needs one storage for the whole model");
+                }
+                params += base.inFeatures() * base.outFeatures();
+                bytes += base.quantizedBytes();
+            }
+        }
+        if (first != null) {
+            quantization = new QuantizationSummary(first, params, bytes, Double.NaN, Double.NaN);
+        }
+    }
+
     protected void registerModule(String path) {
         moduleNames.add(path);
     }
 
     protected Linear registerLinear(String path, boolean bias) {
-        NDArray w = weight(path + ".weight");
         NDArray b = bias ? weight(path + ".bias") : null;
-        Linear linear = new Linear(path, w, b);
+        oneml.quant.QuantizedTensor codes = prequantized.get(path + ".weight");
+        Linear linear = codes != null ? new Linear(path, codes, b, manager) : new Linear(path, weight(path + ".weight"), b);
         linears.put(path, linear);
         moduleNames.add(path);
         return linear;
@@ -421,7 +452,10 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
 
     // ---- lifecycle ----------------------------------------------------------------------------------
 
-    /** Writes config.json and model.safetensors (float32, or F16 / BF16 on request) in Hugging Face layout. */
+    /**
+     * Writes config.json and model.safetensors (float32, or F16 / BF16 on request) in Hugging Face layout; a 4-bit
+     * model in bitsandbytes' layout with config.json's {@code quantization_config}, as transformers saves one.
+     */
     public void save(Path dir) {
         Checkpoints.save(this, dir, oneml.io.StorageType.F32);
     }

@@ -3,6 +3,7 @@ package oneml.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,9 @@ import oneml.io.JsonFields;
 import oneml.io.JsonFiles;
 import oneml.io.SafeTensors;
 import oneml.io.StorageType;
+import oneml.quant.BitsAndBytes;
+import oneml.quant.QuantConfig;
+import oneml.quant.QuantizedTensor;
 
 /** Loads and saves models in the Hugging Face folder layout, and builds freshly initialised ones. */
 public final class Checkpoints {
@@ -37,14 +41,21 @@ public final class Checkpoints {
             throw new BadFileException(dir, "model folder has no config.json");
         }
         ModelConfig config = ModelConfig.read(configFile);
+        QuantConfig declared = declaredQuantization(configFile);
         NDManager manager = parent.newSubManager();
         try {
             Map<String, NDArray> raw = new LinkedHashMap<>();
             for (Path file : weightFiles(dir)) {
                 raw.putAll(SafeTensors.read(file, manager));
             }
-            Map<String, NDArray> state = normalise(config, raw, dir);
-            CausalLM model = build(config, manager, state);
+            Map<String, QuantizedTensor> quantized = takeQuantized(config, declared, raw, dir);
+            Map<String, NDArray> state = normalise(config, raw, dir, quantized.keySet());
+            CausalLM model = build(config, manager, state, quantized);
+            try {
+                model.adoptQuantization();
+            } catch (IllegalArgumentException e) {
+                throw new BadFileException(dir, e.getMessage(), e);
+            }
             if (Files.isRegularFile(dir.resolve("tokenizer.json"))) {
                 model.setTokenizer(TextTokenizer.load(dir));
             }
@@ -53,6 +64,78 @@ public final class Checkpoints {
             manager.close();
             throw e;
         }
+    }
+
+    /** The 4-bit storage config.json's quantization_config declares (bitsandbytes load_in_4bit), or null. */
+    private static QuantConfig declaredQuantization(Path configFile) {
+        JsonObject o = JsonFiles.readObject(configFile, "the model config", JsonFiles.SMALL_FILE_BYTES);
+        try {
+            return BitsAndBytes.fromQuantizationConfig(o.get("quantization_config"));
+        } catch (BadFileException e) {
+            throw e;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new BadFileException(configFile, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Takes the bitsandbytes 4-bit weights out of {@code raw} (the packed codes and their state entries) and
+     * assembles them, under the model's own names ([out, in] for GPT-2 too: transformers quantises Conv1D weights
+     * transposed). A checkpoint with 4-bit weights that config.json does not declare, or the reverse, is an error.
+     */
+    private static Map<String, QuantizedTensor> takeQuantized(ModelConfig config, QuantConfig declared, Map<String, NDArray> raw, Path dir) {
+        Map<String, QuantizedTensor> out = new LinkedHashMap<>();
+        List<String> weights = new ArrayList<>();
+        for (String key : raw.keySet()) {
+            if (key.endsWith(".weight") && BitsAndBytes.isQuantized(key, raw)) {
+                weights.add(key);
+            }
+        }
+        if (declared == null) {
+            if (!weights.isEmpty()) {
+                throw new BadFileException(dir, "holds bitsandbytes 4-bit weights (" + weights.get(0) + " ...) but config.json has no"
+                        + " quantization_config with load_in_4bit; add the quantization_config transformers saved with the model");
+            }
+            return out;
+        }
+        if (weights.isEmpty()) {
+            throw new BadFileException(dir, "config.json declares a bitsandbytes 4-bit model (load_in_4bit) but no weight carries a"
+                    + " quant_state; the weights are not in bitsandbytes' layout");
+        }
+        Map<String, Shape> expected = expectedShapes(config);
+        for (String key : weights) {
+            String name = modelName(config, key);
+            QuantizedTensor q;
+            try {
+                q = BitsAndBytes.read(key, raw);
+            } catch (IllegalArgumentException e) {
+                throw new BadFileException(dir, e.getMessage(), e);
+            }
+            if (q.type() != declared.type()) {
+                throw new BadFileException(dir, key + " is stored as " + q.type() + " but config.json's quantization_config says "
+                        + declared.type());
+            }
+            Shape want = expected.get(name);
+            if (want == null || !name.endsWith(".weight") || want.dimension() != 2) {
+                throw new BadFileException(dir, "4-bit weight '" + name + "' is not a linear weight of this " + config.modelType() + " config");
+            }
+            if (!want.equals(new Shape(q.shape()))) {
+                throw new BadFileException(dir, "4-bit weight '" + name + "' has shape " + new Shape(q.shape()) + " but config.json implies " + want);
+            }
+            for (String part : BitsAndBytes.keysOf(key, raw)) {
+                raw.remove(part).close(); // the heap copy in q is what the model uploads
+            }
+            out.put(name, q);
+        }
+        return out;
+    }
+
+    /** A checkpoint name as the model holds it (GPT-2 gets its "transformer." prefix). */
+    private static String modelName(ModelConfig config, String name) {
+        if (config.family() == ModelConfig.Family.GPT2 && !name.startsWith("transformer.") && !name.startsWith("lm_head.")) {
+            return "transformer." + name;
+        }
+        return name;
     }
 
     /** model.safetensors, or the shards listed by model.safetensors.index.json. */
@@ -98,16 +181,13 @@ public final class Checkpoints {
      * Brings checkpoint names to the model's own (GPT-2 gets its "transformer." prefix), drops buffers that
      * are not weights, transposes Conv1D weights, and checks every name and shape against the config.
      */
-    private static Map<String, NDArray> normalise(ModelConfig config, Map<String, NDArray> raw, Path dir) {
+    private static Map<String, NDArray> normalise(ModelConfig config, Map<String, NDArray> raw, Path dir, Set<String> quantized) {
         Map<String, Shape> expected = expectedShapes(config);
         Map<String, NDArray> state = new LinkedHashMap<>();
         List<String> unexpected = new ArrayList<>();
         for (var e : raw.entrySet()) {
-            String name = e.getKey();
+            String name = modelName(config, e.getKey());
             NDArray a = e.getValue();
-            if (config.family() == ModelConfig.Family.GPT2 && !name.startsWith("transformer.") && !name.startsWith("lm_head.")) {
-                name = "transformer." + name;
-            }
             if (name.endsWith(".attn.bias") && config.family() == ModelConfig.Family.GPT2 && a.getShape().dimension() == 4
                     || name.endsWith(".attn.masked_bias") || name.endsWith("rotary_emb.inv_freq")
                     || name.equals("lm_head.weight") && config.tieWordEmbeddings()) {
@@ -135,12 +215,13 @@ public final class Checkpoints {
         }
         Set<String> missing = new TreeSet<>(expected.keySet());
         missing.removeAll(state.keySet());
+        missing.removeAll(quantized);
         if (!missing.isEmpty()) {
             throw new BadFileException(dir, "checkpoint lacks weights " + new ArrayList<>(missing).subList(0, Math.min(8, missing.size()))
                     + (missing.size() > 8 ? " ... (" + missing.size() + " in all)" : ""));
         }
         Map<String, NDArray> ordered = new LinkedHashMap<>();
-        expected.keySet().forEach(k -> ordered.put(k, state.get(k)));
+        expected.keySet().stream().filter(state::containsKey).forEach(k -> ordered.put(k, state.get(k)));
         return ordered;
     }
 
@@ -200,6 +281,16 @@ public final class Checkpoints {
         return m;
     }
 
+    /** torch's name of a float storage type, as bitsandbytes and transformers write it. */
+    private static String torchName(StorageType type) {
+        switch (type) {
+            case F32: return "float32";
+            case F16: return "float16";
+            case BF16: return "bfloat16";
+            default: throw new IllegalArgumentException("weights are stored as F32, F16 or BF16, not " + type);
+        }
+    }
+
     /** A model with GPT-style initialisation: N(0, 0.02) matrices, unit norms, zero biases; seeded. */
     public static CausalLM initialise(ModelConfig config, long seed, NDManager parent) {
         NDManager manager = parent.newSubManager();
@@ -219,23 +310,41 @@ public final class Checkpoints {
             }
             state.put(name, manager.create(v, shape));
         }
-        return build(config, manager, state);
+        return build(config, manager, state, Map.of());
     }
 
-    private static CausalLM build(ModelConfig config, NDManager manager, Map<String, NDArray> state) {
-        return config.family() == ModelConfig.Family.GPT2 ? new Gpt2(config, manager, state) : new Llama(config, manager, state);
+    private static CausalLM build(ModelConfig config, NDManager manager, Map<String, NDArray> state, Map<String, QuantizedTensor> quantized) {
+        return config.family() == ModelConfig.Family.GPT2
+                ? new Gpt2(config, manager, state, quantized) : new Llama(config, manager, state, quantized);
     }
 
+    /**
+     * Writes config.json and model.safetensors with floating weights as {@code type}. A 4-bit model is written as
+     * transformers saves a bitsandbytes model: each quantised linear weight as its packed codes and quant state
+     * ({@link BitsAndBytes}; the scales stay float32), and config.json with a {@code quantization_config}.
+     */
     public static void save(CausalLM model, Path dir, StorageType type) {
-        if (model.isQuantized()) {
-            throw new IllegalStateException("a 4-bit quantised model cannot be saved as a Hugging Face checkpoint; save the adapter"
-                    + " and merge it into a full-precision copy of the base instead");
-        }
+        String config = model.config().toJson();
         try (NDManager scratch = model.manager().newSubManager()) {
             Map<String, NDArray> disk = model.diskStateDict(scratch);
-            SafeTensors.write(dir.resolve("model.safetensors"), disk, Map.of("format", "pt"), type);
+            Map<String, StorageType> float32 = new java.util.HashMap<>();
+            if (model.isQuantized()) {
+                String dtype = torchName(type);
+                for (LinearLayer l : model.linears().values()) {
+                    Linear base = l.base();
+                    if (base.isQuantized()) {
+                        Map<String, NDArray> parts = BitsAndBytes.write(base.path() + ".weight", base.quantizedTensor(), dtype, scratch);
+                        parts.keySet().forEach(k -> float32.put(k, StorageType.F32));
+                        disk.putAll(parts);
+                    }
+                }
+                JsonObject json = com.google.gson.JsonParser.parseString(config).getAsJsonObject();
+                json.add("quantization_config", BitsAndBytes.quantizationConfig(model.quantization().config(), dtype));
+                config = new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(json);
+            }
+            SafeTensors.write(dir.resolve("model.safetensors"), disk, Map.of("format", "pt"), type, float32);
         }
-        AtomicFiles.writeString(dir.resolve("config.json"), model.config().toJson());
+        AtomicFiles.writeString(dir.resolve("config.json"), config);
         if (model.hasTokenizer()) {
             Path source = model.tokenizer().file().toAbsolutePath();
             Path target = dir.resolve("tokenizer.json").toAbsolutePath();

@@ -22,8 +22,8 @@ public final class Gpt2 extends CausalLM {
 
     private final String[] prefixes;
 
-    Gpt2(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict) {
-        super(config, manager, stateDict);
+    Gpt2(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict, Map<String, oneml.quant.QuantizedTensor> prequantized) {
+        super(config, manager, stateDict, prequantized);
         weight("transformer.wte.weight");
         weight("transformer.wpe.weight");
         registerModule("transformer.wte");

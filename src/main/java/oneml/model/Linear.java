@@ -34,6 +34,22 @@ public final class Linear implements LinearLayer {
         this.in = weight.getShape().get(1);
     }
 
+    /** A projection whose weight arrives in 4 bits (a bitsandbytes checkpoint): no float32 copy is ever made. */
+    Linear(String path, QuantizedTensor codes, NDArray bias, NDManager owner) {
+        long[] shape = codes.shape();
+        if (shape.length != 2) {
+            throw new IllegalArgumentException(path + ": a 4-bit linear weight needs shape [out, in], got " + java.util.Arrays.toString(shape));
+        }
+        this.path = path;
+        this.bias = bias;
+        this.out = shape[0];
+        this.in = shape[1];
+        quantConfig = codes.config();
+        quantizedBytes = codes.storageBytes();
+        quantizedOwner = owner;
+        quantized = codes.upload(owner);
+    }
+
     @Override
     public NDArray forward(NDArray x) {
         if (quantized == null) {
@@ -71,6 +87,16 @@ public final class Linear implements LinearLayer {
     /** The 4-bit form as the forward pass uses it (codes, scales, tables), or null while the weight is dense. */
     public DeviceQuantizedTensor quantizedWeight() {
         return quantized;
+    }
+
+    /** The 4-bit weight as a heap copy (for saving), or null while the weight is dense. */
+    public QuantizedTensor quantizedTensor() {
+        return quantized == null ? null : quantized.download();
+    }
+
+    /** How the weight is quantised, or null while it is dense. */
+    public QuantConfig quantConfig() {
+        return quantized == null ? null : quantConfig;
     }
 
     /** Bytes of the 4-bit codes and their block scales (lookup tables excluded, as bitsandbytes counts). */

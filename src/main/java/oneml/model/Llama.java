@@ -20,8 +20,8 @@ public final class Llama extends CausalLM {
     private final String[] prefixes;
     private final float[] inverseFrequencies;
 
-    Llama(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict) {
-        super(config, manager, stateDict);
+    Llama(ModelConfig config, NDManager manager, Map<String, NDArray> stateDict, Map<String, oneml.quant.QuantizedTensor> prequantized) {
+        super(config, manager, stateDict, prequantized);
         weight("model.embed_tokens.weight");
         registerModule("model.embed_tokens");
         int layers = config.numLayers();

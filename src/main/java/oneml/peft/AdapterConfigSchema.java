@@ -33,6 +33,7 @@ final class AdapterConfigSchema {
         FIELDS.put("use_rslora", Kind.BOOLEAN);
         FIELDS.put("use_dora", Kind.BOOLEAN);
         FIELDS.put("fan_in_fan_out", Kind.BOOLEAN);
+        FIELDS.put("lora_bias", Kind.BOOLEAN);
         FIELDS.put("inference_mode", Kind.BOOLEAN);
         FIELDS.put("init_lora_weights", Kind.BOOLEAN_OR_STRING);
         FIELDS.put("layers_to_transform", Kind.LAYERS);

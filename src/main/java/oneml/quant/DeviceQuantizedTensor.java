@@ -138,6 +138,25 @@ public final class DeviceQuantizedTensor implements AutoCloseable {
         return decoded.reshape(blocks, 1);
     }
 
+    /**
+     * The heap form again, read back from the native arrays (padding dropped): bit for bit the tensor that was
+     * uploaded, for saving a 4-bit model without keeping a heap copy of every weight while it runs.
+     */
+    public synchronized QuantizedTensor download() {
+        if (closed) {
+            throw new IllegalStateException("this quantised tensor was closed");
+        }
+        byte[] codes = java.util.Arrays.copyOf(packed.toByteArray(), Math.toIntExact((size + 1) / 2));
+        Absmax scales;
+        if (absmax != null) {
+            scales = new Absmax.Plain(absmax.toFloatArray());
+        } else {
+            byte[] absmaxCodes8 = java.util.Arrays.copyOf(absmaxCodes.toByteArray(), blocks);
+            scales = new Absmax.DoubleQuantized(absmaxCodes8, code8.toFloatArray(), absmax2.toFloatArray(), offset, blocksize2);
+        }
+        return new QuantizedTensor(shape.clone(), type, blocksize, codes, scales);
+    }
+
     /** A copy of the original shape. */
     public long[] shape() {
         return shape.clone();

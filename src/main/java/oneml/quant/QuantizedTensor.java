@@ -100,6 +100,13 @@ public final class QuantizedTensor {
         return absmax;
     }
 
+    /** The config this tensor is stored in (type, block size, double quantisation and its block size). */
+    public QuantConfig config() {
+        return absmax instanceof Absmax.DoubleQuantized d
+                ? new QuantConfig(type, blocksize, true, d.blocksize())
+                : new QuantConfig(type, blocksize, false, QuantConfig.DEFAULT_DOUBLE_QUANT_BLOCKSIZE);
+    }
+
     public boolean doubleQuantized() {
         return absmax instanceof Absmax.DoubleQuantized;
     }

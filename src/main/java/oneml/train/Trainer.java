@@ -44,7 +44,9 @@ public final class Trainer {
             throw new IllegalArgumentException("the training set is empty");
         }
         if (model.trainableParameters().isEmpty()) {
-            throw new IllegalArgumentException("the model has no trainable parameters (is an adapter active?)");
+            throw new IllegalArgumentException("the model has no trainable parameters: is an adapter active? An adapter"
+                    + " loaded with Peft.load(base, dir) is frozen for inference, as in PEFT; load it with"
+                    + " Peft.load(base, dir, true) to continue training it");
         }
         this.model = model;
         this.train = train;

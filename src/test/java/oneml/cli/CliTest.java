@@ -45,6 +45,23 @@ class CliTest {
     }
 
     @Test
+    void fourBitModelsLoadFromTheirFolderOrOnRequest() {
+        Path dir = tmp.resolve("gpt2-4bit");
+        try (var model = oneml.Models.load(TestPaths.vectors("gpt2"))) {
+            model.quantize(oneml.quant.QuantConfig.qlora());
+            model.save(dir);
+        }
+        Result r = run("info", "--model", dir.toString());
+        assertEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("linear weights: NF4 + double quant, blocks of 64") && r.output().contains("pre-quantised"), r.output());
+        r = run("info", "--model", TestPaths.vectors("gpt2").toString(), "--load-in-4bit");
+        assertEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("linear weights: NF4 + double quant, blocks of 64"), r.output());
+        r = run("info", "--model", TestPaths.vectors("gpt2").toString());
+        assertTrue(!r.output().contains("linear weights:"), r.output());
+    }
+
+    @Test
     void wrongTargetModuleNamesTheModulesThatExist() {
         Result r = run("train", "--target-modules", "q_proj,query", "--steps", "1");
         assertEquals(2, r.code(), r.output());

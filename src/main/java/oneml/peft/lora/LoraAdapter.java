@@ -206,13 +206,16 @@ public final class LoraAdapter implements Adapter {
         o.add("alpha_pattern", new Gson().toJsonTree(config.alphaPattern()));
         o.add("auto_mapping", null);
         o.addProperty("bias", config.bias());
-        o.addProperty("fan_in_fan_out", mc.family() == ModelConfig.Family.GPT2);
+        // PEFT sets it only for GPT-2's Conv1D layers ([in, out] weights); a 4-bit GPT-2 has bitsandbytes
+        // Linear4bit layers ([out, in]) instead, and PEFT leaves it false there
+        o.addProperty("fan_in_fan_out", mc.family() == ModelConfig.Family.GPT2 && !model.isQuantized());
         o.addProperty("inference_mode", true);
         if (config.initLoraWeights().equals("gaussian")) {
             o.addProperty("init_lora_weights", "gaussian");
         } else {
             o.addProperty("init_lora_weights", Boolean.parseBoolean(config.initLoraWeights()));
         }
+        o.add("layer_replication", null);
         o.add("layers_pattern", null);
         if (config.layersToTransform().isEmpty()) {
             o.add("layers_to_transform", null);
@@ -220,7 +223,11 @@ public final class LoraAdapter implements Adapter {
             o.add("layers_to_transform", new Gson().toJsonTree(config.layersToTransform()));
         }
         o.addProperty("lora_alpha", config.alpha());
+        o.addProperty("lora_bias", false);
         o.addProperty("lora_dropout", config.dropout());
+        o.add("loftq_config", new JsonObject());
+        o.add("megatron_config", null);
+        o.addProperty("megatron_core", "megatron.core");
         if (config.modulesToSave().isEmpty()) {
             o.add("modules_to_save", null);
         } else {
@@ -310,6 +317,16 @@ public final class LoraAdapter implements Adapter {
             List<String> modules = new ArrayList<>();
             o.getAsJsonArray("modules_to_save").forEach(e -> modules.add(e.getAsString()));
             b.modulesToSave(modules.toArray(new String[0]));
+        }
+        // fan_in_fan_out is read as either value: it says how the base stores its weight (GPT-2's Conv1D
+        // [in, out], or a 4-bit Linear4bit [out, in]), not how lora_A / lora_B are stored, which is the same
+        if (has(o, "lora_bias") && o.get("lora_bias").getAsBoolean()) {
+            throw new IllegalArgumentException("lora_bias=true (a trained bias on lora_B) is not supported by oneml;"
+                    + " retrain the adapter with lora_bias=false");
+        }
+        if (has(o, "layer_replication")) {
+            throw new IllegalArgumentException("layer_replication " + o.get("layer_replication")
+                    + " (a base with duplicated layers) is not supported by oneml; use an adapter trained without it");
         }
         return b.build();
     }

@@ -183,7 +183,7 @@ class IA3Test {
         assertEquals("[\"q_proj\",\"v_proj\"]", config.get("target_modules").toString());
         assertEquals("[]", config.get("feedforward_modules").toString(), "PEFT requires a subset of target_modules");
         try (CausalLM base = load("llama")) {
-            assertEquals(2 * (32 + 16), Peft.load(base, dir).trainableParameterCount(), "q_proj out 32, v_proj out 16, per layer");
+            assertEquals(2 * (32 + 16), Peft.load(base, dir, true).trainableParameterCount(), "q_proj out 32, v_proj out 16, per layer");
         }
     }
 

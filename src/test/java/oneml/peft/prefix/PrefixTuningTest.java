@@ -229,7 +229,7 @@ class PrefixTuningTest {
             assertArrayEquals(expectedPrefix, saved.get("prompt_embeddings").toFloatArray(), 1e-6f);
         }
         try (CausalLM base = load("llama"); NDManager m = base.manager().newSubManager()) {
-            PeftModel loaded = Peft.load(base, dir);
+            PeftModel loaded = Peft.load(base, dir, true);
             assertEquals(List.of("prompt_embeddings"), List.copyOf(loaded.trainableParameters().keySet()), "no MLP after loading");
             assertArrayEquals(trained, logits(base, m), 1e-6f);
             PrefixTuningConfig c = (PrefixTuningConfig) loaded.adapter(PeftModel.DEFAULT).config();
