@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import oneml.Models;
 import oneml.Peft;
 import oneml.model.CausalLM;
+import oneml.model.TextTokenizer;
 import oneml.peft.PeftModel;
 import picocli.CommandLine.Option;
 
@@ -15,8 +16,32 @@ final class ModelOptions {
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT adapter folder to load on top of the model")
     Path adapter;
 
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json to use (default: the one in the model folder)")
+    Path tokenizer;
+
     CausalLM loadBase() {
-        return model == null ? Models.tiny() : Models.load(model);
+        CausalLM base = model == null ? Models.tiny() : Models.load(model);
+        if (tokenizer != null) {
+            try {
+                base.setTokenizer(TextTokenizer.load(tokenizer));
+            } catch (RuntimeException e) {
+                base.close();
+                throw e;
+            }
+        }
+        return base;
+    }
+
+    /**
+     * Fails, before any work, when the model has no tokenizer: which file is missing and the two ways to supply it
+     * from the command line.
+     */
+    static void requireTokenizer(CausalLM model, Path modelDir, String command) {
+        if (!model.hasTokenizer()) {
+            String dir = modelDir == null ? "the model folder" : modelDir.toString();
+            throw new IllegalArgumentException(dir + " has no tokenizer.json, which " + command + " needs to turn text into tokens:"
+                    + " copy the model's tokenizer.json into " + dir + ", or pass --tokenizer PATH/TO/tokenizer.json");
+        }
     }
 
     /** The base model, with the adapter applied when --adapter is given (then a PeftModel holds it). */

@@ -133,7 +133,7 @@ public final class Trainer {
                     List<NDArray> freshGrads = new ArrayList<>(paramList.size());
                     for (int micro = 0; micro < config.gradientAccumulation(); micro++) {
                         Batch batch = batches.next();
-                        NDList arrays = batch.toArrays(scratch, lm.config().eosTokenId());
+                        NDList arrays = batch.toArrays(scratch, lm.config().padTokenId());
                         double loss = checkpointing
                                 ? forwardBackwardCheckpointed(lm, arrays.get(0), arrays.get(1), step, micro)
                                 : forwardBackward(lm, arrays.get(0), arrays.get(1), paramList, fresh ? freshGrads : null);
