@@ -125,8 +125,8 @@ public record ModelConfig(
      * config class (transformers' LlamaConfig, MistralConfig, Qwen2Config, GPT2Config), not another family's.
      */
     static ModelConfig fromJson(JsonObject o) {
-        String type = str(o, "model_type", "");
-        switch (type.toLowerCase(Locale.ROOT)) {
+        String type = str(o, "model_type", "").toLowerCase(Locale.ROOT);
+        switch (type) {
             case "gpt2":
                 return gpt2(o);
             case "llama": case "mistral": case "qwen2":
