@@ -11,10 +11,11 @@ import java.util.List;
  * {@code IA3Config.builder().targetModules("k_proj", "v_proj", "down_proj").feedforwardModules("down_proj").build()}
  * is PEFT's {@code IA3Config(target_modules=["k_proj","v_proj","down_proj"], feedforward_modules=["down_proj"])}.
  *
- * @param targetModules      module names matched as path suffixes, or {@code ["all-linear"]}; empty means the model
- *                           family's default (k_proj, v_proj, down_proj for Llama; c_attn, mlp.c_proj for GPT-2)
- * @param feedforwardModules the targets whose input (not output) is scaled; null means the family's default
- *                           (down_proj for Llama, mlp.c_proj for GPT-2), an empty list means none
+ * @param targetModules      module names matched as path suffixes, or {@code ["all-linear"]}; empty means PEFT's
+ *                           default for the model's type, resolved when applied (k_proj, v_proj, down_proj for Llama
+ *                           and Mistral; q_proj, v_proj, down_proj for Qwen2; c_attn, mlp.c_proj for GPT-2)
+ * @param feedforwardModules the targets whose input (not output) is scaled; null means the type's default
+ *                           (down_proj; mlp.c_proj for GPT-2), an empty list means none
  * @param initIa3Weights     start every vector at 1 (the adapter is then the identity); false draws them from N(0, 1)
  */
 public record IA3Config(List<String> targetModules, List<String> feedforwardModules, boolean initIa3Weights) implements PeftConfig {

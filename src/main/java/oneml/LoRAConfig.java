@@ -15,8 +15,9 @@ import java.util.Map;
  * @param r                 rank of the update B·A
  * @param alpha             scaling numerator: the update is multiplied by alpha / r (alpha / sqrt(r) with rsLoRA)
  * @param dropout           dropout on the adapter's input during training
- * @param targetModules     module names matched as path suffixes, or {@code ["all-linear"]}; empty means the
- *                          model family's default (q_proj, v_proj for Llama; c_attn for GPT-2)
+ * @param targetModules     module names matched as path suffixes, or {@code ["all-linear"]}; empty means PEFT's
+ *                          default for the model's type, resolved when the config is applied (q_proj, v_proj for
+ *                          Llama, Mistral and Qwen2; c_attn for GPT-2)
  * @param targetRegex       alternatively, a regular expression that must match a whole module path (null if unused)
  * @param bias              "none", "all" or "lora_only": which biases train alongside the adapter
  * @param useRslora         scale by alpha / sqrt(r) instead of alpha / r

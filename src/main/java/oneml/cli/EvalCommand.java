@@ -26,6 +26,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         TextDataset data = dataOptions.load();
         try (CausalLM model = modelOptions.load()) {
+            ModelOptions.requireTokenizer(model, modelOptions.model, "eval");
             var table = data.split(split);
             var result = Eval.accuracy(model, table, 8, limit);
             double ppl = Eval.perplexity(model, limit > 0 ? table.first(limit) : table);

@@ -26,7 +26,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (CausalLM model = modelOptions.load()) {
-            System.out.println(prompt + " " + model.generate(prompt, new GenerationConfig(maxNewTokens, temperature, topK, seed)));
+            ModelOptions.requireTokenizer(model, modelOptions.model, "generate");
+            // what the prompt's and the new tokens decode to together: a continuation inside a word stays joined to it
+            System.out.println(model.complete(prompt, new GenerationConfig(maxNewTokens, temperature, topK, seed)));
         }
         return 0;
     }

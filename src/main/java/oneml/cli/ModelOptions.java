@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import oneml.Models;
 import oneml.Peft;
 import oneml.model.CausalLM;
+import oneml.model.TextTokenizer;
 import oneml.peft.PeftModel;
 import oneml.quant.QuantConfig;
 import picocli.CommandLine.Option;
@@ -21,12 +22,35 @@ final class ModelOptions {
             + " layout (config.json with quantization_config) loads in 4 bits without it")
     boolean loadIn4bit;
 
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json to use (default: the one in the model folder)")
+    Path tokenizer;
+
     CausalLM loadBase() {
         CausalLM base = model == null ? Models.tiny() : Models.load(model);
-        if (loadIn4bit && !base.isQuantized()) {
-            base.quantize(QuantConfig.qlora());
+        try {
+            if (tokenizer != null) {
+                base.setTokenizer(TextTokenizer.load(tokenizer));
+            }
+            if (loadIn4bit && !base.isQuantized()) {
+                base.quantize(QuantConfig.qlora());
+            }
+        } catch (RuntimeException e) {
+            base.close();
+            throw e;
         }
         return base;
+    }
+
+    /**
+     * Fails, before any work, when the model has no tokenizer: which file is missing and the two ways to supply it
+     * from the command line.
+     */
+    static void requireTokenizer(CausalLM model, Path modelDir, String command) {
+        if (!model.hasTokenizer()) {
+            String dir = modelDir == null ? "the model folder" : modelDir.toString();
+            throw new IllegalArgumentException(dir + " has no tokenizer.json, which " + command + " needs to turn text into tokens:"
+                    + " copy the model's tokenizer.json into " + dir + ", or pass --tokenizer PATH/TO/tokenizer.json");
+        }
     }
 
     /** The base model, with the adapter applied (frozen) when --adapter is given (then a PeftModel holds it). */

@@ -37,8 +37,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", defaultValue = "0.1", description = "LoRA dropout (default: ${DEFAULT-VALUE})")
     double dropout;
     @Option(names = "--target-modules", split = ",",
-            description = "modules to adapt, comma separated, or all-linear (default: q_proj,v_proj for lora and dora;"
-                    + " the model family's IA3 default for ia3)")
+            description = "modules to adapt, comma separated, or all-linear (default: PEFT's for the model's type: c_attn for"
+                    + " GPT-2 and q_proj,v_proj for Llama, Mistral and Qwen2 with lora, dora and qlora; the IA3 defaults with ia3)")
     List<String> targetModules;
     @Option(names = "--num-virtual-tokens", defaultValue = "20", description = "prompt and prefix tuning: learned positions (default: ${DEFAULT-VALUE})")
     int numVirtualTokens;
@@ -94,6 +94,7 @@ final class TrainCommand implements Callable<Integer> {
         PeftConfig config = config(m);
         TextDataset data = dataOptions.load();
         try (CausalLM base = modelOptions.loadBase()) {
+            ModelOptions.requireTokenizer(base, modelOptions.model, "train");
             PeftModel model = Peft.apply(base, config, seed);
             System.out.println(config);
             model.printTrainableParameters();
@@ -128,11 +129,11 @@ final class TrainCommand implements Callable<Integer> {
             case "lora":
             case "dora":
                 return LoRAConfig.builder().r(r).alpha(alpha).dropout(dropout)
-                        .targetModules(targetModules == null ? List.of("q_proj", "v_proj") : targetModules)
+                        .targetModules(targetModules == null ? List.of() : targetModules) // empty: the model type's default
                         .useRslora(rslora).useDora(m.equals("dora")).build();
             case "qlora":
                 return oneml.QLoRAConfig.builder().r(r).alpha(alpha).dropout(dropout)
-                        .targetModules((targetModules == null ? List.of("q_proj", "v_proj") : targetModules).toArray(new String[0]))
+                        .targetModules((targetModules == null ? List.<String>of() : targetModules).toArray(new String[0]))
                         .useRslora(rslora).quantType(quantType).build();
             case "ia3":
                 return IA3Config.builder().targetModules(targetModules == null ? List.of() : targetModules).build();

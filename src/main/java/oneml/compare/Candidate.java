@@ -56,17 +56,18 @@ public record Candidate(String name, PeftConfig config, double learningRate) {
 
     /**
      * A method with the comparison's default config and learning rate: LoRA, DoRA and QLoRA at r=8, alpha=16 on
-     * q_proj and v_proj; IA3 with PEFT's default targets; prompt and prefix tuning with 10 virtual tokens; a
+     * PEFT's default targets for the model's type (q_proj and v_proj for Llama, Mistral and Qwen2, c_attn for GPT-2,
+     * resolved when the config is applied); IA3 with PEFT's default targets; prompt and prefix tuning with 10 virtual tokens; a
      * Pfeiffer bottleneck adapter (reduction 16).
      */
     public static Candidate preset(String name) {
         String n = name.trim().toLowerCase(Locale.ROOT);
-        LoRAConfig lora = LoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build();
+        LoRAConfig lora = LoRAConfig.builder().r(8).alpha(16).build();
         return switch (n) {
             case "full" -> full(5e-4);
             case "lora" -> of(n, lora, 5e-3);
             case "dora" -> of(n, lora.toBuilder().useDora(true).build(), 5e-3);
-            case "qlora" -> of(n, QLoRAConfig.builder().r(8).alpha(16).targetModules("q_proj", "v_proj").build(), 5e-3);
+            case "qlora" -> of(n, QLoRAConfig.builder().r(8).alpha(16).build(), 5e-3);
             case "ia3" -> of(n, IA3Config.builder().build(), 1e-1);
             case "prompt" -> of(n, PromptTuningConfig.builder().numVirtualTokens(10).build(), 3e-1);
             case "prefix" -> of(n, PrefixTuningConfig.builder().numVirtualTokens(10).build(), 1e-1);

@@ -368,16 +368,19 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
     /**
      * Scaled dot-product attention with a causal mask. q [B, H, T, D]; k, v [B, KV, S, D] where the last T
      * of the S key positions are the queries' own; KV heads are shared by H / KV query heads each.
-     * Keys that precede the sequence (prefix-tuning's virtual tokens) are visible to every query.
+     * Keys that precede the sequence (prefix-tuning's virtual tokens, cached positions) are visible to every
+     * query, unless a sliding {@code window} (0: none) puts them out of its reach: as in Hugging Face's
+     * sliding-window causal mask, the query at key position i sees key j when {@code j <= i} and {@code i - j < window}.
      */
-    protected NDArray attend(NDArray q, NDArray k, NDArray v) {
+    protected NDArray attend(NDArray q, NDArray k, NDArray v, int window) {
         long b = q.getShape().get(0);
         long heads = q.getShape().get(1);
         long t = q.getShape().get(2);
         long d = q.getShape().get(3);
         long kvHeads = k.getShape().get(1);
         long s = k.getShape().get(2);
-        if (t == s && t > 1) { // a whole sequence, no prefix, no cache: libtorch's fused causal attention
+        boolean windowReaches = window > 0 && s > window; // shorter than the window, the mask is the causal one
+        if (t == s && t > 1 && !windowReaches) { // a whole sequence, no prefix, no cache: libtorch's fused causal attention
             return Kernels.causalAttention(q, k, v);
         }
         if (kvHeads != heads) {
@@ -387,31 +390,39 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
         }
         // scale q rather than the scores: [B, H, T, D] is smaller than [B, H, T, S]
         NDArray scores = Scalars.dividedBy(q, Math.sqrt(d)).matMul(k.transpose(0, 1, 3, 2));
-        if (t > 1) {
-            scores = scores.add(maskFor(q.getManager(), t, s));
+        if (t > 1 || windowReaches) {
+            scores = scores.add(maskFor(q.getManager(), t, s, windowReaches ? window : 0));
         }
         return scores.softmax(-1).matMul(v);
     }
 
     private NDArray cachedMask;
+    private int cachedMaskWindow;
 
-    /** The causal mask, built once per forward pass and shared by every layer (same manager, same sizes). */
-    private NDArray maskFor(NDManager manager, long t, long s) {
+    /** The mask, built once per forward pass and shared by every layer with the same window (same manager, same sizes). */
+    private NDArray maskFor(NDManager manager, long t, long s, int window) {
         NDArray m = cachedMask;
-        if (m == null || m.isReleased() || m.getManager() != manager || m.getShape().get(0) != t || m.getShape().get(1) != s) {
-            m = causalMask(manager, t, s);
+        if (m == null || m.isReleased() || m.getManager() != manager || m.getShape().get(0) != t || m.getShape().get(1) != s
+                || cachedMaskWindow != window) {
+            m = causalMask(manager, t, s, window);
             cachedMask = m;
+            cachedMaskWindow = window;
         }
         return m;
     }
 
-    /** [T, S] additive mask: query i (at key position S - T + i) sees keys 0 .. S - T + i. */
-    static NDArray causalMask(NDManager manager, long t, long s) {
+    /**
+     * [T, S] additive mask: query i (at key position S - T + i) sees keys 0 .. S - T + i, and with a sliding
+     * {@code window} (0: none) only the last {@code window} of them.
+     */
+    static NDArray causalMask(NDManager manager, long t, long s, int window) {
         float[] mask = new float[(int) (t * s)];
         long shift = s - t;
         for (int i = 0; i < t; i++) {
+            long position = shift + i;
             for (int j = 0; j < s; j++) {
-                mask[(int) (i * s + j)] = j <= shift + i ? 0f : -1e9f;
+                boolean visible = j <= position && (window == 0 || position - j < window);
+                mask[(int) (i * s + j)] = visible ? 0f : -1e9f;
             }
         }
         return manager.create(mask, new Shape(t, s));
@@ -425,11 +436,31 @@ public abstract sealed class CausalLM implements AutoCloseable permits Llama, Gp
     }
 
     public String generate(String prompt, GenerationConfig generation) {
+        return tokenizer().decode(Generator.generate(this, promptIds(prompt), generation));
+    }
+
+    /**
+     * The prompt and its continuation, decoded together from the tokens: a continuation that starts inside a word
+     * joins it ("The movie was" + "eanor" reads "The movie waseanor"), and nothing is added between them.
+     */
+    public String complete(String prompt, GenerationConfig generation) {
+        long[] prefix = tokenizer().encode(prompt);
+        long[] continuation = Generator.generate(this, promptIds(prompt), generation);
+        long[] all = java.util.Arrays.copyOf(prefix, prefix.length + continuation.length);
+        System.arraycopy(continuation, 0, all, prefix.length, continuation.length);
+        return tokenizer().decode(all);
+    }
+
+    /** The ids generation starts from: the config's BOS token (when it has one) and the prompt's tokens. */
+    private long[] promptIds(String prompt) {
         long[] encoded = tokenizer().encode(prompt);
+        if (config.bosTokenId() < 0) {
+            return encoded;
+        }
         long[] ids = new long[encoded.length + 1];
         ids[0] = config.bosTokenId();
         System.arraycopy(encoded, 0, ids, 1, encoded.length);
-        return tokenizer().decode(Generator.generate(this, ids, generation));
+        return ids;
     }
 
     // ---- loss ---------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import oneml.quant.QuantizedTensor;
 public final class Checkpoints {
     /** Where the embedded default model lives inside the project (found with {@link oneml.io.ProjectHome}). */
     public static final String TINY_PATH = "models/oneml-tiny";
+    private static final org.slf4j.Logger WARNINGS = org.slf4j.LoggerFactory.getLogger(Checkpoints.class);
 
     private Checkpoints() {}
 
@@ -185,13 +186,17 @@ public final class Checkpoints {
         Map<String, Shape> expected = expectedShapes(config);
         Map<String, NDArray> state = new LinkedHashMap<>();
         List<String> unexpected = new ArrayList<>();
+        NDArray tiedHead = null;
         for (var e : raw.entrySet()) {
             String name = modelName(config, e.getKey());
             NDArray a = e.getValue();
             if (name.endsWith(".attn.bias") && config.family() == ModelConfig.Family.GPT2 && a.getShape().dimension() == 4
-                    || name.endsWith(".attn.masked_bias") || name.endsWith("rotary_emb.inv_freq")
-                    || name.equals("lm_head.weight") && config.tieWordEmbeddings()) {
-                a.close(); // causal-mask buffers, rotary caches and a duplicate of the tied head are not weights
+                    || name.endsWith(".attn.masked_bias") || name.endsWith("rotary_emb.inv_freq")) {
+                a.close(); // causal-mask buffers and rotary caches are not weights
+                continue;
+            }
+            if (name.equals(CausalLM.LM_HEAD) && config.tieWordEmbeddings()) {
+                tiedHead = a; // the head reads the embeddings; checked against them below, then dropped
                 continue;
             }
             if (config.family() == ModelConfig.Family.GPT2 && Gpt2.isConv1dWeight(name)) {
@@ -220,9 +225,29 @@ public final class Checkpoints {
             throw new BadFileException(dir, "checkpoint lacks weights " + new ArrayList<>(missing).subList(0, Math.min(8, missing.size()))
                     + (missing.size() > 8 ? " ... (" + missing.size() + " in all)" : ""));
         }
+        if (tiedHead != null) {
+            warnIfUnused(config, tiedHead, state, dir);
+            tiedHead.close();
+        }
         Map<String, NDArray> ordered = new LinkedHashMap<>();
         expected.keySet().stream().filter(state::containsKey).forEach(k -> ordered.put(k, state.get(k)));
         return ordered;
+    }
+
+    /**
+     * A file's lm_head.weight under a config that ties the head to the embeddings is not used (Hugging Face ties it
+     * after loading, so the embeddings win there too). A copy of the embeddings loses nothing; a different head
+     * means the config and the weights disagree, often a config.json missing {@code "tie_word_embeddings": false}.
+     */
+    private static void warnIfUnused(ModelConfig config, NDArray head, Map<String, NDArray> state, Path dir) {
+        NDArray embeddings = state.get(config.family() == ModelConfig.Family.GPT2 ? "transformer.wte.weight" : "model.embed_tokens.weight");
+        if (embeddings != null && head.getShape().equals(embeddings.getShape()) && head.contentEquals(embeddings)) {
+            return;
+        }
+        WARNINGS.warn("{}: the checkpoint's lm_head.weight is not used: config.json ties the head to the token embeddings"
+                + " (tie_word_embeddings is true{}) and the file's head differs from them. If the model was trained with"
+                + " its own head, set \"tie_word_embeddings\": false in config.json.", dir,
+                config.family() == ModelConfig.Family.GPT2 ? ", GPT-2's default" : "");
     }
 
     /** Every weight of a model with this config, by its name, with the shape held in memory ([out, in]). */
@@ -249,6 +274,9 @@ public final class Checkpoints {
             }
             m.put("transformer.ln_f.weight", new Shape(h));
             m.put("transformer.ln_f.bias", new Shape(h));
+            if (!c.tieWordEmbeddings()) {
+                m.put(CausalLM.LM_HEAD, new Shape(c.vocabSize(), h));
+            }
             return m;
         }
         long q = (long) c.numHeads() * c.headDim();
@@ -273,6 +301,11 @@ public final class Checkpoints {
             m.put(p + ".mlp.gate_proj.weight", new Shape(c.intermediateSize(), h));
             m.put(p + ".mlp.up_proj.weight", new Shape(c.intermediateSize(), h));
             m.put(p + ".mlp.down_proj.weight", new Shape(h, c.intermediateSize()));
+            if (c.mlpBias()) {
+                m.put(p + ".mlp.gate_proj.bias", new Shape(c.intermediateSize()));
+                m.put(p + ".mlp.up_proj.bias", new Shape(c.intermediateSize()));
+                m.put(p + ".mlp.down_proj.bias", new Shape(h));
+            }
         }
         m.put("model.norm.weight", new Shape(h));
         if (!c.tieWordEmbeddings()) {

@@ -77,11 +77,11 @@ public final class Gpt2 extends CausalLM {
         k = prefixed.get(0);
         v = prefixed.get(1);
         if (cache != null) {
-            NDList kv = cache.append(layer, k, v);
+            NDList kv = cache.append(layer, k, v, 0);
             k = kv.get(0);
             v = kv.get(1);
         }
-        NDArray attention = attend(q, k, v).transpose(0, 2, 1, 3).reshape(b, t, hidden);
+        NDArray attention = attend(q, k, v, 0).transpose(0, 2, 1, 3).reshape(b, t, hidden);
         h = h.add(hooks().afterAttention(layer, linear(p + ".attn.c_proj").forward(attention)));
 
         NDArray y = layerNorm(h, p + ".ln_2");

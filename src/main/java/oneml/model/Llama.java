@@ -41,9 +41,9 @@ public final class Llama extends CausalLM {
             postAttentionNorms[i] = p + ".post_attention_layernorm.weight";
             weight(postAttentionNorms[i]);
             registerModule(p + ".post_attention_layernorm");
-            registerLinear(p + ".mlp.gate_proj", false);
-            registerLinear(p + ".mlp.up_proj", false);
-            registerLinear(p + ".mlp.down_proj", false);
+            registerLinear(p + ".mlp.gate_proj", config.mlpBias());
+            registerLinear(p + ".mlp.up_proj", config.mlpBias());
+            registerLinear(p + ".mlp.down_proj", config.mlpBias());
         }
         weight("model.norm.weight");
         registerModule("model.norm");
@@ -80,12 +80,13 @@ public final class Llama extends CausalLM {
         NDList prefixed = withPrefix(layer, k, v, cache);
         k = prefixed.get(0);
         v = prefixed.get(1);
+        int window = config.attentionWindow(layer);
         if (cache != null) {
-            NDList kv = cache.append(layer, k, v);
+            NDList kv = cache.append(layer, k, v, window);
             k = kv.get(0);
             v = kv.get(1);
         }
-        NDArray attention = attend(q, k, v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
+        NDArray attention = attend(q, k, v, window).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
         NDArray attnOut = hooks().afterAttention(layer, linear(p + ".self_attn.o_proj").forward(attention));
         h = h.add(attnOut);
 

@@ -18,9 +18,40 @@ public final class TargetMatcher {
 
     private TargetMatcher() {}
 
-    /** The family's default targets, as PEFT's table of defaults lists them. */
+    /**
+     * LoRA's default targets for the model's {@code model_type}, as PEFT's
+     * TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING lists them (every LoRA-like method shares it).
+     */
     public static List<String> defaultTargets(ModelConfig config) {
-        return config.family() == ModelConfig.Family.GPT2 ? List.of("c_attn") : List.of("q_proj", "v_proj");
+        return switch (config.modelType()) {
+            case "gpt2" -> List.of("c_attn");
+            case "llama", "mistral", "qwen2" -> List.of("q_proj", "v_proj");
+            default -> throw noDefault(config, "LoRA");
+        };
+    }
+
+    /** IA3's default targets, PEFT's TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING (Qwen2 differs from Llama). */
+    public static List<String> defaultIa3Targets(ModelConfig config) {
+        return switch (config.modelType()) {
+            case "gpt2" -> List.of("c_attn", "mlp.c_proj");
+            case "llama", "mistral" -> List.of("k_proj", "v_proj", "down_proj");
+            case "qwen2" -> List.of("q_proj", "v_proj", "down_proj");
+            default -> throw noDefault(config, "IA3");
+        };
+    }
+
+    /** IA3's default feed-forward modules, PEFT's TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING. */
+    public static List<String> defaultIa3Feedforward(ModelConfig config) {
+        return switch (config.modelType()) {
+            case "gpt2" -> List.of("mlp.c_proj");
+            case "llama", "mistral", "qwen2" -> List.of("down_proj");
+            default -> throw noDefault(config, "IA3");
+        };
+    }
+
+    private static IllegalArgumentException noDefault(ModelConfig config, String method) {
+        return new IllegalArgumentException("PEFT has no default " + method + " target modules for model_type '" + config.modelType()
+                + "'; name them (target_modules, or --target-modules on the command line)");
     }
 
     /**

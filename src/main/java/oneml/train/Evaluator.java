@@ -33,7 +33,7 @@ public final class Evaluator {
                 throw new java.util.concurrent.CancellationException("validation interrupted");
             }
             try (NDManager scratch = model.manager().newSubManager()) {
-                NDList arrays = batch.toArrays(scratch, model.config().eosTokenId());
+                NDList arrays = batch.toArrays(scratch, model.config().padTokenId());
                 double loss = CausalLM.causalLmLoss(model.forward(arrays.get(0)), arrays.get(1)).getFloat();
                 int n = batch.supervisedTokens();
                 sum += loss * n;

@@ -43,19 +43,19 @@ public final class ExampleEncoder {
 
     /** The ids a generation for this prompt starts from: [bos] prompt. */
     public long[] promptIds(String prompt) {
-        return concat(new long[] {config.bosTokenId()}, tokenizer.encode(prompt));
+        return concat(bos(), tokenizer.encode(prompt));
     }
 
     TokenizedExample encodePair(String prompt, String response, int row) {
         long[] promptIds = promptIds(prompt);
-        long[] full = concat(new long[] {config.bosTokenId()}, tokenizer.encode(prompt + " " + response));
+        long[] full = concat(bos(), tokenizer.encode(prompt + " " + response));
         long[] answer;
         if (startsWith(full, promptIds)) {
             answer = Arrays.copyOfRange(full, promptIds.length, full.length);
         } else { // a tokenizer that merges across the boundary: encode the answer on its own
             answer = tokenizer.encode(response);
         }
-        long[] ids = concat(concat(promptIds, answer), new long[] {config.eosTokenId()});
+        long[] ids = concat(concat(promptIds, answer), eos());
         check(ids.length, row);
         long[] labels = ids.clone();
         Arrays.fill(labels, 0, promptIds.length, CausalLM.IGNORE);
@@ -63,9 +63,19 @@ public final class ExampleEncoder {
     }
 
     TokenizedExample encodeText(String text, int row) {
-        long[] ids = concat(concat(new long[] {config.bosTokenId()}, tokenizer.encode(text)), new long[] {config.eosTokenId()});
+        long[] ids = concat(concat(bos(), tokenizer.encode(text)), eos());
         check(ids.length, row);
         return new TokenizedExample(ids, ids.clone());
+    }
+
+    /** The BOS token, or nothing for a config without one (Qwen2's default). */
+    private long[] bos() {
+        return config.bosTokenId() < 0 ? new long[0] : new long[] {config.bosTokenId()};
+    }
+
+    /** The EOS token that ends each example, or nothing for a config without one. */
+    private long[] eos() {
+        return config.eosTokenId() < 0 ? new long[0] : new long[] {config.eosTokenId()};
     }
 
     private void check(int length, int row) {

@@ -125,7 +125,7 @@ public final class Trainer {
                     List<NDArray> freshGrads = new ArrayList<>(paramList.size());
                     for (int micro = 0; micro < config.gradientAccumulation(); micro++) {
                         Batch batch = batches.next();
-                        NDList arrays = batch.toArrays(scratch, lm.config().eosTokenId());
+                        NDList arrays = batch.toArrays(scratch, lm.config().padTokenId());
                         // dropout draws from a generator seeded per (step, micro-batch), so a resumed run draws what an
                         // uninterrupted one would have
                         reseed(step, micro, lm.config().numLayers());

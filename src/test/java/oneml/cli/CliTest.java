@@ -18,7 +18,7 @@ class CliTest {
     Path tmp;
 
     /** Runs the CLI, returning exit code and everything printed. */
-    private static Result run(String... args) {
+    static Result run(String... args) {
         PrintStream out = System.out;
         PrintStream err = System.err;
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();

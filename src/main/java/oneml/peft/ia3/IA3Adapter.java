@@ -55,14 +55,14 @@ public final class IA3Adapter implements Adapter {
         this.manager = model.manager().newSubManager();
     }
 
-    /** PEFT's TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING for the families oneml implements. */
+    /** PEFT's TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING for the model's type. */
     public static List<String> defaultTargets(ModelConfig config) {
-        return config.family() == ModelConfig.Family.GPT2 ? List.of("c_attn", "mlp.c_proj") : List.of("k_proj", "v_proj", "down_proj");
+        return TargetMatcher.defaultIa3Targets(config);
     }
 
-    /** PEFT's TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING for the same families. */
+    /** PEFT's TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING for the model's type. */
     public static List<String> defaultFeedforward(ModelConfig config) {
-        return config.family() == ModelConfig.Family.GPT2 ? List.of("mlp.c_proj") : List.of("down_proj");
+        return TargetMatcher.defaultIa3Feedforward(config);
     }
 
     /** Wraps every target module of {@code model}; vectors start at 1 (or N(0, 1) from {@code seed} without init). */
