@@ -37,7 +37,12 @@ final class SweepCommand implements Callable<Integer> {
                     + " (child JVMs on this machine); the Spark backend is not built yet");
         }
         Sweep sweep = (spec == null ? Sweep.example() : Sweep.load(spec)).parallel(parallel).out(out);
-        SweepPlan plan = sweep.plan(); // bad fields and values stop here, before anything trains
+        SweepPlan plan;
+        try {
+            plan = sweep.plan(); // bad fields and values stop here, before anything trains
+        } catch (IllegalArgumentException e) {
+            throw spec == null ? e : new IllegalArgumentException(spec + ": " + e.getMessage() + " (the format: examples/sweeps/README.md)", e);
+        }
         System.out.println(plan);
         if (planOnly) {
             return 0;

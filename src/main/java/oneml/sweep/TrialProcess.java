@@ -61,6 +61,7 @@ public final class TrialProcess {
                         if (setup.checkpointEvery() > 0) {
                             t.outputDir(runDir).checkpointEvery(setup.checkpointEvery());
                             if (RunCheckpoint.exists(runDir)) {
+                                System.out.println("resuming " + trial.id() + " from its checkpoints in " + runDir);
                                 t.resumeFrom(runDir); // a retried trial goes on where it stopped
                             }
                         }
