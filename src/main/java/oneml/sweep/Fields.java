@@ -37,6 +37,10 @@ final class Fields {
         /** {@code value} in normal form, or an error naming the field, the value and what it accepts. */
         Object normalise(String method, Object value) {
             String where = method + " field '" + name + "'";
+            if (value instanceof List<?> && kind != Kind.NAMES) {
+                throw new IllegalArgumentException(where + " takes one value per grid point, got the list " + value
+                        + "; give the values one by one, e.g. grid(\"" + name + "\", a, b) or \"" + name + "\": [a, b] in a spec");
+            }
             switch (kind) {
                 case INT -> {
                     if (!(value instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || Double.isInfinite(n.doubleValue())) {

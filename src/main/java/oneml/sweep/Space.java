@@ -59,15 +59,14 @@ public final class Space {
     public String name() { return name; }
     public String method() { return method; }
 
-    /** Every value in {@code values} for {@code field} (a grid axis); one value fixes the field. */
+    /**
+     * Every value in {@code values} for {@code field} (a grid axis); one value fixes the field. A list of module names is
+     * one value: {@code grid("targetModules", List.of("q_proj", "v_proj"), List.of("q_proj", "k_proj", "v_proj"))}.
+     */
     public Space grid(String field, Object... values) {
         grid.put(field, new ArrayList<>(Arrays.asList(values)));
         ranges.remove(field);
         return this;
-    }
-
-    public Space grid(String field, List<?> values) {
-        return grid(field, values.toArray());
     }
 
     /** Fixes {@code field} at {@code value} for every trial of this space. */

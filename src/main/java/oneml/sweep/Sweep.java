@@ -302,7 +302,7 @@ public final class Sweep {
             } else {
                 values.add(value(e.getValue())); // a single value fixes the field
             }
-            s.grid(e.getKey(), values);
+            s.grid(e.getKey(), values.toArray());
         }
         for (String kind : List.of("uniform", "logUniform")) {
             for (var e : object(j, kind, i).entrySet()) {

@@ -80,6 +80,8 @@ class SweepPlanTest {
         assertTrue(e.getMessage().contains("field 'dropout' must be in [0, 1), got 1.0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Sweep.tiny("sentiment").add(Space.lora().grid("r", 8.5)).plan());
         assertTrue(e.getMessage().contains("takes whole numbers, got 8.5"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Sweep.tiny("sentiment").add(Space.lora().grid("r", List.of(4, 8))).plan());
+        assertTrue(e.getMessage().contains("takes one value per grid point, got the list [4, 8]"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Sweep.tiny("sentiment").add(Space.lora().learningRate(-1e-3)).plan());
         assertTrue(e.getMessage().contains("field 'learningRate' must be in (0, 10]"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Sweep.tiny("sentiment").add(Space.qlora().quantType("int8")).plan());
