@@ -1,7 +1,6 @@
 package oneml.sweep;
 
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -107,11 +106,7 @@ final class LocalBackend {
         Path job = dir.resolve("job.json");
         Path result = resultFile(out, t);
         Path log = dir.resolve("log.txt");
-        JsonObject o = new JsonObject();
-        o.add("setup", setup.toJson());
-        o.add("trial", t.toJson());
-        o.addProperty("run_dir", dir.toAbsolutePath().toString());
-        AtomicFiles.writeString(job, new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        AtomicFiles.writeString(job, new GsonBuilder().setPrettyPrinting().create().toJson(TrialProcess.job(setup, t, dir)));
         Files.deleteIfExists(result); // a retryable result from an earlier run is replaced by this one's
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m", "-Dai.djl.offline=true",
                 "-Dai.djl.default_engine=PyTorch", "-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1",

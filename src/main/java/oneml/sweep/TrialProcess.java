@@ -31,13 +31,34 @@ public final class TrialProcess {
             System.exit(2);
         }
         JsonObject job = JsonFiles.readObject(Path.of(args[0]), "sweep trial job", JsonFiles.SMALL_FILE_BYTES);
-        Setup setup = Setup.fromJson(job.getAsJsonObject("setup"));
-        Trial trial = Trial.fromJson(job.getAsJsonObject("trial"));
-        Path runDir = Path.of(job.get("run_dir").getAsString());
-        TrialResult result = run(setup, trial, runDir);
+        TrialResult result = run(job);
         result.save(Path.of(args[1]));
         System.out.println(result);
         System.exit(0);
+    }
+
+    /** The job a trial runs from: the sweep's setup, the trial, and its run folder (log, resumable checkpoints). */
+    static JsonObject job(Setup setup, Trial trial, Path runDir) {
+        JsonObject o = new JsonObject();
+        o.add("setup", setup.toJson());
+        o.add("trial", trial.toJson());
+        o.addProperty("run_dir", runDir.toAbsolutePath().toString());
+        return o;
+    }
+
+    static TrialResult run(JsonObject job) {
+        return run(Setup.fromJson(job.getAsJsonObject("setup")), Trial.fromJson(job.getAsJsonObject("trial")),
+                Path.of(job.get("run_dir").getAsString()));
+    }
+
+    /**
+     * Runs a job given as JSON text (what the local backend writes to {@code runs/<id>/job.json}) in this process and
+     * returns its result as JSON text (what {@code trials/<id>.json} holds): the seam for a backend that ships trials to
+     * other processes, such as Spark tasks. The process must be able to read the job's model and data paths.
+     */
+    public static String runJob(String jobJson) {
+        JsonObject job = JsonFiles.parseObject(jobJson, Path.of("job.json"), "sweep trial job");
+        return run(job).toJsonText();
     }
 
     /** Trains and scores {@code trial} in this JVM; failures of its own (bad data, a refused config) are a FAILED result. */

@@ -51,7 +51,12 @@ public record TrialResult(Trial trial, MethodResult result, String host, long pi
     }
 
     void save(Path file) {
-        AtomicFiles.writeString(file, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(toJson()));
+        AtomicFiles.writeString(file, toJsonText());
+    }
+
+    /** The result file's text (NaN written as NaN, which the loaders read back). */
+    String toJsonText() {
+        return new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(toJson());
     }
 
     static TrialResult load(Path file) {

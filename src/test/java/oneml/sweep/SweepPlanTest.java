@@ -105,6 +105,14 @@ class SweepPlanTest {
         assertEquals(2, plan.count());
         assertTrue(plan.trials().get(0).problem().contains("must be a subset of target_modules"), plan.toString());
         assertNull(plan.trials().get(1).problem(), plan.toString());
+        // such a trial's job runs without training: its result is a FAILED row with the reason, not retried
+        Trial refused = plan.trials().get(0);
+        String job = TrialProcess.job(new Setup(null, "sentiment", 0, 4, 4, 0), refused, Path.of("runs", refused.id())).toString();
+        TrialResult r = TrialResult.fromJson(com.google.gson.JsonParser.parseString(TrialProcess.runJob(job)).getAsJsonObject());
+        assertEquals(refused, r.trial());
+        assertEquals(TrialResult.Status.FAILED, r.status());
+        assertFalse(r.retryable());
+        assertTrue(r.message().contains("must be a subset of target_modules"), r.message());
     }
 
     @Test
