@@ -175,16 +175,29 @@ public final class Sweep {
         }
         say(String.format(Locale.ROOT, "Sweep: %d trials, %d already done in %s, %d to run, %d at a time (%d %s each)", plan.count(), done.size(),
                 out, todo.size(), parallel, LocalBackend.threadsPerTrial(parallel), LocalBackend.threadsPerTrial(parallel) == 1 ? "thread" : "threads"));
-        for (TrialResult r : LocalBackend.run(setup(), todo, out, parallel, this::say)) {
-            done.put(r.trial().id(), r);
-            if (!r.retryable()) {
-                AtomicFiles.deleteTree(LocalBackend.runDir(out, r.trial()).resolve("checkpoints")); // its work is in the result now
+        List<TrialResult> ran = LocalBackend.run(setup(), todo, out, parallel, this::say);
+        // an interrupt stopped the sweep after the trials in flight; file writes fail while the flag is set (interruptible
+        // channels), so it is cleared for writing what was measured and set again for the caller
+        boolean interrupted = Thread.interrupted();
+        try {
+            for (TrialResult r : ran) {
+                done.put(r.trial().id(), r);
+                if (!r.retryable()) {
+                    AtomicFiles.deleteTree(LocalBackend.runDir(out, r.trial()).resolve("checkpoints")); // its work is in the result now
+                }
+            }
+            List<TrialResult> ordered = plan.trials().stream().filter(t -> done.containsKey(t.id())).map(t -> done.get(t.id())).toList();
+            SweepResult result = new SweepResult(model == null ? "oneml-tiny" : Path.of(model).getFileName().toString(), data, ordered);
+            SweepReport.write(result, out);
+            if (interrupted) {
+                say((plan.count() - ordered.size()) + " trials did not run; run the sweep again to do them");
+            }
+            return result;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
-        List<TrialResult> ordered = plan.trials().stream().filter(t -> done.containsKey(t.id())).map(t -> done.get(t.id())).toList();
-        SweepResult result = new SweepResult(model == null ? "oneml-tiny" : Path.of(model).getFileName().toString(), data, ordered);
-        SweepReport.write(result, out);
-        return result;
     }
 
     private void say(String line) {

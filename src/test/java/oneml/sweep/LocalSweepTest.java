@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import oneml.compare.MethodResult;
@@ -64,7 +65,7 @@ class LocalSweepTest {
     }
 
     @Test
-    void aSweepStartedAgainSkipsFinishedTrialsAndRunsTheRestWithTheSameNumbers(@TempDir Path tmp) throws IOException {
+    void aSweepStartedAgainSkipsFinishedTrialsAndRunsTheRestWithTheSameNumbers(@TempDir Path tmp) throws Exception {
         // the same folder again: nothing to run, the stored results come back
         SweepResult again = fourTrials(out, 2).run();
         assertEquals(first.trials().stream().map(TrialResult::pid).toList(), again.trials().stream().map(TrialResult::pid).toList());
@@ -78,12 +79,39 @@ class LocalSweepTest {
         for (TrialResult t : kept) {
             Files.copy(out.resolve("trials").resolve(t.trial().id() + ".json"), b.resolve("trials").resolve(t.trial().id() + ".json"));
         }
+        // interrupted while the first of the two runs: that one finishes, the other does not start, what was measured is
+        // written, and the interrupt is kept for the caller
+        List<Trial> toRun = fourTrials(b, 1).plan().trials().stream().filter(t -> t.seed() == 43).toList();
+        AtomicReference<SweepResult> partial = new AtomicReference<>();
+        AtomicBoolean stillInterrupted = new AtomicBoolean();
+        Thread running = new Thread(() -> {
+            partial.set(fourTrials(b, 1).run());
+            stillInterrupted.set(Thread.currentThread().isInterrupted());
+        });
+        running.start();
+        Path firstJob = LocalBackend.runDir(b, toRun.get(0)).resolve("job.json");
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.exists(firstJob) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(200);
+        running.interrupt();
+        running.join(120_000);
+        assertTrue(stillInterrupted.get(), "the interrupt is kept for the caller");
+        assertEquals(3, partial.get().trials().size(), partial.get().toString());
+        assertEquals(TrialResult.Status.OK, partial.get().trial(toRun.get(0).id()).status(), "the trial in flight finished");
+        assertFalse(Files.exists(LocalBackend.runDir(b, toRun.get(1))), "no trial starts after the interrupt");
+        assertEquals(4, Files.readAllLines(b.resolve(SweepResult.CSV)).size(), "what was measured is written");
+
         SweepResult second = fourTrials(b, 1).run();
         assertEquals(4, second.trials().size());
         for (TrialResult t : second.trials()) {
             TrialResult before = first.trial(t.trial().id());
             boolean wasKept = t.trial().seed() == 42;
             assertEquals(wasKept, t.pid() == before.pid(), "kept results are read back, the others run anew: " + t);
+            if (t.trial().equals(toRun.get(0))) {
+                assertEquals(partial.get().trial(t.trial().id()).pid(), t.pid(), "finished before the interrupt, so not run again");
+            }
             assertEquals(!wasKept, Files.isDirectory(b.resolve("runs").resolve(t.trial().id())), "a run folder only for trials that ran");
             assertEquals(TrialResult.Status.OK, t.status(), t.toString());
             assertEquals(before.result().finalTrainLoss(), t.result().finalTrainLoss(), 1e-3, t.toString());
