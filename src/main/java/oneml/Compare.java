@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import oneml.compare.Candidate;
 import oneml.compare.Comparison;
@@ -57,6 +58,7 @@ public final class Compare {
     private boolean quiet;
     private boolean baseline = true;
     private final List<TrainingListener> listeners = new ArrayList<>();
+    private final List<Consumer<Train>> trainSettings = new ArrayList<>();
 
     private Compare(Supplier<CausalLM> base, TextDataset data) {
         this.base = base;
@@ -125,6 +127,11 @@ public final class Compare {
     public Compare saveAdaptersTo(Path dir) { this.adaptersDir = dir; return this; }
     /** Also tell {@code listener} about every step and validation of every method. */
     public Compare listener(TrainingListener listener) { listeners.add(listener); return this; }
+    /**
+     * Also apply {@code settings} to every method's {@link Train} after the comparison's own (gradient checkpointing,
+     * warmup, resumable checkpoints): a sweep's trial is a comparison of one method with its own training fields.
+     */
+    public Compare trainWith(Consumer<Train> settings) { trainSettings.add(settings); return this; }
     /** Skip scoring the untrained model (its accuracy is then NaN): for a comparison split over several runs. */
     public Compare withoutBaseline() { this.baseline = false; return this; }
     /** No progress output. */
@@ -185,6 +192,7 @@ public final class Compare {
             long modelBytes = trainable == null ? model.residentBytes() : trainable.residentBytes();
             Train train = trainable == null ? Train.full(model, data) : Train.of(trainable, data);
             train.steps(steps).batchSize(batchSize).learningRate(c.learningRate()).evalEvery(evalEvery).seed(seed).restoreBest(true);
+            trainSettings.forEach(s -> s.accept(train));
             listeners.forEach(train::listener);
             if (quiet) {
                 train.quiet();

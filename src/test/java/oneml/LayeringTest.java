@@ -41,6 +41,7 @@ class LayeringTest {
             List.of("oneml.compare"),
             List.of("oneml.viz"),
             List.of(FACADE),
+            List.of("oneml.sweep"),
             List.of("oneml.kernel"),
             List.of("oneml.cli"));
 

@@ -2,8 +2,6 @@ package oneml.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import oneml.data.Datasets;
 import oneml.data.TextDataset;
 import picocli.CommandLine.Option;
@@ -17,14 +15,7 @@ final class DataOptions {
 
     TextDataset load() {
         try {
-            Path p = Path.of(data);
-            if (Files.isDirectory(p)) {
-                return Datasets.load(p);
-            }
-            if (Files.isRegularFile(p)) {
-                return Datasets.splitFile(p, 42);
-            }
-            return Datasets.shipped(data);
+            return Datasets.fromSource(data);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read dataset " + data + ": " + e.getMessage(), e);
         }

@@ -207,7 +207,8 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
         }
     }
 
-    JsonObject toJson() {
+    /** Everything as one JSON object (what results.json holds), for files that embed a comparison. */
+    public JsonObject toJson() {
         JsonObject o = new JsonObject();
         o.addProperty("model", model);
         o.addProperty("dataset", dataset);
@@ -255,7 +256,8 @@ public record Comparison(String model, String dataset, int steps, int testRows, 
         return o;
     }
 
-    static Comparison fromJson(JsonObject o) {
+    /** The comparison {@link #toJson()} wrote. */
+    public static Comparison fromJson(JsonObject o) {
         List<MethodResult> results = new ArrayList<>();
         for (JsonElement e : o.getAsJsonArray("results")) {
             JsonObject j = e.getAsJsonObject();

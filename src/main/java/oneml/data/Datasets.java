@@ -50,6 +50,21 @@ public final class Datasets {
         return shipped(TopicTask.NAME);
     }
 
+    /**
+     * A dataset as the command line's {@code --data} names it: a folder with train/validation/test files, one .jsonl or
+     * .csv file (shuffled with seed 42 and split 80/10/10), or a shipped task's name.
+     */
+    public static TextDataset fromSource(String source) throws IOException {
+        Path p = Path.of(source);
+        if (Files.isDirectory(p)) {
+            return load(p);
+        }
+        if (Files.isRegularFile(p)) {
+            return splitFile(p, 42);
+        }
+        return shipped(source);
+    }
+
     /** A shipped task by name, one of {@link #TASKS}. */
     public static TextDataset shipped(String task) throws IOException {
         if (!TASKS.contains(task)) {

@@ -54,7 +54,8 @@ public final class ComparisonReport {
         return report;
     }
 
-    static byte[] png(Chart<?, ?> chart) {
+    /** A chart as PNG bytes. */
+    public static byte[] png(Chart<?, ?> chart) {
         try {
             return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
         } catch (IOException e) {
@@ -110,7 +111,7 @@ public final class ComparisonReport {
      * The same table with numbers as a person reads them: thousands separators, at most a few significant decimals,
      * and column names with spaces instead of underscores.
      */
-    static Table formatted(Table t) {
+    public static Table formatted(Table t) {
         Table out = Table.create(t.name());
         for (var column : t.columns()) {
             tech.tablesaw.api.StringColumn text = tech.tablesaw.api.StringColumn.create(column.name().replace('_', ' '));
@@ -147,7 +148,8 @@ public final class ComparisonReport {
         return out.toString();
     }
 
-    static String escape(String text) {
+    /** Text safe to put in HTML. */
+    public static String escape(String text) {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 }

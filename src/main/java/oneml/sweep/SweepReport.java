@@ -1,0 +1,63 @@
+package oneml.sweep;
+
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Locale;
+import oneml.compare.Comparison;
+import oneml.io.AtomicFiles;
+import oneml.viz.ComparisonCharts;
+import oneml.viz.ComparisonReport;
+
+/**
+ * Writes a sweep's results folder: results.json, results.csv and report.html (readable offline: each method's best
+ * configuration, the aggregates over seeds, every trial, the failures, and the best configurations' loss curves).
+ */
+final class SweepReport {
+    static final String HTML = "report.html";
+    /** The metric the report ranks configurations by. */
+    static final String RANK_BY = "best_val_loss";
+
+    private SweepReport() {}
+
+    static Path write(SweepResult r, Path dir) {
+        r.save(dir);
+        Path report = dir.resolve(HTML);
+        AtomicFiles.writeString(report, html(r));
+        return report;
+    }
+
+    static String html(SweepResult r) {
+        StringBuilder s = new StringBuilder();
+        s.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>oneml sweep: ")
+                .append(ComparisonReport.escape(r.data())).append("</title>\n<style>")
+                .append("body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}")
+                .append("table{border-collapse:collapse;margin:1em 0;font-size:80%}")
+                .append("th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}")
+                .append("th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.wide{overflow-x:auto}")
+                .append("img{max-width:100%;margin:1em 0}.note{color:#555}</style></head><body>\n");
+        s.append("<h1>Sweep on ").append(ComparisonReport.escape(r.data())).append("</h1>\n<p class=\"note\">")
+                .append(ComparisonReport.escape(String.format(Locale.ROOT, "Base model %s; %d trials, %d failed. Each trial is one training"
+                        + " and one evaluation in a JVM of its own; means and standard deviations are over seeds (n: the trials that"
+                        + " produced numbers). Peak memory is the trial's own process; tokens/s is the median step after warm-up steps;"
+                        + " trials that ran side by side share the machine, so compare speeds within one sweep only.",
+                        r.model(), r.trials().size(), r.failedCount()))).append("</p>\n");
+        s.append("<h2>Best configuration per method (by mean ").append(RANK_BY).append(")</h2>\n<div class=\"wide\">")
+                .append(ComparisonReport.table(ComparisonReport.formatted(r.best(RANK_BY)))).append("</div>\n");
+        Comparison best = r.toComparison(RANK_BY);
+        if (!best.results().isEmpty()) {
+            byte[] png = ComparisonReport.png(ComparisonCharts.lossCurves(best));
+            s.append("<img alt=\"loss curves of the best configurations\" src=\"data:image/png;base64,")
+                    .append(Base64.getEncoder().encodeToString(png)).append("\">\n");
+        }
+        s.append("<h2>Every configuration, over seeds</h2>\n<div class=\"wide\">")
+                .append(ComparisonReport.table(ComparisonReport.formatted(r.aggregates()))).append("</div>\n");
+        s.append("<h2>Every trial</h2>\n<div class=\"wide\">").append(ComparisonReport.table(ComparisonReport.formatted(r.table())))
+                .append("</div>\n");
+        String failed = r.trials().stream().filter(t -> t.status() != TrialResult.Status.OK).map(t -> t.trial().id() + ": " + t.message())
+                .reduce((a, b) -> a + "; " + b).orElse("");
+        if (!failed.isEmpty()) {
+            s.append("<p><b>Failed:</b> ").append(ComparisonReport.escape(failed)).append("</p>\n");
+        }
+        return s.append("</body></html>\n").toString();
+    }
+}
