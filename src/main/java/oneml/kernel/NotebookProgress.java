@@ -129,6 +129,12 @@ public final class NotebookProgress implements TrainingListener {
         publishChart();
     }
 
+    /** Notes (which checkpoint a resumed run continues from) go to the cell's output as text. */
+    @Override
+    public void onNote(String note) {
+        System.out.println(note);
+    }
+
     @Override
     public void onEnd(TrainingRun run) {
         publishLine(render(run), true);

@@ -25,6 +25,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -45,6 +46,8 @@ import oneml.io.StorageType;
 public final class RunCheckpoint {
     static final String FOLDER = "checkpoints";
     static final String STATE = "trainer_state.json";
+    /** The SHA-256 of trainer_state.json, which cannot record its own. */
+    static final String STATE_SUM = "trainer_state.json.sha256";
     static final String TRAINABLE = "trainable.safetensors";
     static final String OPTIMIZER = "optimizer.safetensors";
     static final String BEST = "best.safetensors";
@@ -81,11 +84,13 @@ public final class RunCheckpoint {
     /** The run folder {@code path} belongs to: itself, or the run holding it when it is one checkpoint. */
     public static Path runFolder(Path path) {
         Path abs = path.toAbsolutePath().normalize();
-        if (Files.isRegularFile(abs.resolve(STATE)) || NAME.matcher(abs.getFileName().toString()).matches()
-                && abs.getParent() != null && abs.getParent().getFileName().toString().equals(FOLDER)) {
-            return abs.getParent().getParent();
-        }
-        return abs;
+        return insideRun(abs) ? abs.getParent().getParent() : abs;
+    }
+
+    /** Whether {@code abs} is a checkpoint-STEP folder inside a run's checkpoints/ folder. */
+    private static boolean insideRun(Path abs) {
+        return abs.getFileName() != null && NAME.matcher(abs.getFileName().toString()).matches() && abs.getParent() != null
+                && abs.getParent().getParent() != null && abs.getParent().getFileName().toString().equals(FOLDER);
     }
 
     /**
@@ -135,6 +140,8 @@ public final class RunCheckpoint {
             state.add("sha256", GSON.toJsonTree(sums));
             AtomicFiles.writeString(tmp.resolve(STATE), GSON.toJson(state));
             force(tmp.resolve(STATE));
+            AtomicFiles.writeString(tmp.resolve(STATE_SUM), sha256(tmp.resolve(STATE)) + "\n");
+            force(tmp.resolve(STATE_SUM));
             force(tmp);
             replace(tmp, target);
             force(checkpoints);
@@ -176,13 +183,12 @@ public final class RunCheckpoint {
 
     /** Checkpoint folders to try, newest first. */
     private static List<Path> candidates(Path runOrCheckpoint) {
-        Path run = runFolder(runOrCheckpoint);
         Path abs = runOrCheckpoint.toAbsolutePath().normalize();
-        int upTo = Integer.MAX_VALUE;
-        Matcher own = NAME.matcher(abs.getFileName() == null ? "" : abs.getFileName().toString());
-        if (!run.equals(abs) && own.matches()) {
-            upTo = Integer.parseInt(own.group(1));
+        if (!insideRun(abs) && Files.isRegularFile(abs.resolve(STATE))) {
+            return List.of(abs); // one checkpoint copied somewhere on its own
         }
+        Path run = runFolder(abs);
+        int upTo = insideRun(abs) ? step(abs) : Integer.MAX_VALUE;
         Path checkpoints = folder(run);
         if (!Files.isDirectory(checkpoints)) {
             return List.of();
@@ -216,18 +222,27 @@ public final class RunCheckpoint {
         if (!Files.isRegularFile(statePath)) {
             throw new BadFileException(dir, STATE + " is missing");
         }
+        String recorded;
+        try {
+            recorded = Files.isRegularFile(dir.resolve(STATE_SUM)) ? Files.readString(dir.resolve(STATE_SUM), StandardCharsets.UTF_8).trim() : "";
+        } catch (IOException e) {
+            throw new BadFileException(dir.resolve(STATE_SUM), "cannot be read (" + oneml.io.JsonFiles.ioProblem(e) + ")", e);
+        }
+        if (!recorded.equals(sha256(statePath))) {
+            throw new BadFileException(statePath, recorded.isEmpty() ? "has no " + STATE_SUM + " beside it"
+                    : "does not match the SHA-256 recorded when it was saved");
+        }
         JsonObject state;
         try {
-            JsonElement parsed = JsonParser.parseString(Files.readString(statePath, StandardCharsets.UTF_8));
-            state = parsed.getAsJsonObject();
-            if (!FORMAT.equals(state.get("format").getAsString()) || state.get("version").getAsInt() != VERSION) {
-                throw new BadFileException(statePath, "not a oneml trainer state of version " + VERSION);
-            }
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof BadFileException b) {
-                throw b;
-            }
-            throw new BadFileException(statePath, "unreadable trainer state (" + e.getMessage() + ")", e);
+            state = JsonParser.parseString(Files.readString(statePath, StandardCharsets.UTF_8)).getAsJsonObject();
+        } catch (IOException e) {
+            throw new BadFileException(statePath, "cannot be read (" + oneml.io.JsonFiles.ioProblem(e) + ")", e);
+        } catch (RuntimeException e) {
+            throw new BadFileException(statePath, "is not valid JSON: " + oneml.io.JsonFiles.describe(e), e);
+        }
+        if (!state.has("format") || !FORMAT.equals(state.get("format").getAsString()) || !state.has("version")
+                || state.get("version").getAsInt() != VERSION) {
+            throw new BadFileException(statePath, "is not a oneml trainer state of version " + VERSION);
         }
         try {
             Map<String, String> sums = stringMap(state.getAsJsonObject("sha256"));
@@ -246,6 +261,7 @@ public final class RunCheckpoint {
                 }
             }
             Progress progress = GSON.fromJson(state.get("progress"), Progress.class);
+            checkProgress(statePath, progress);
             Map<String, float[]> trainable = floats(dir.resolve(TRAINABLE), "", shapes);
             Map<String, float[]> m = floats(dir.resolve(OPTIMIZER), "exp_avg/", shapes);
             Map<String, float[]> v = floats(dir.resolve(OPTIMIZER), "exp_avg_sq/", shapes);
@@ -260,8 +276,48 @@ public final class RunCheckpoint {
         } catch (BadFileException e) {
             throw e;
         } catch (RuntimeException e) { // a field missing or of the wrong type in a state that passed its checksums
-            throw new BadFileException(statePath, "malformed trainer state (" + e.getMessage() + ")", e);
+            throw new BadFileException(statePath, "a field of the trainer state is missing or has the wrong type", e);
         }
+    }
+
+    /** The counters and columns a resumed loop relies on are all there and agree with each other. */
+    private static void checkProgress(Path statePath, Progress p) {
+        boolean columns = p != null && p.history() != null && p.evaluations() != null;
+        if (columns) {
+            for (String c : List.of("step", "loss", "learning_rate", "grad_norm", "tokens", "tokens_per_s", "elapsed_s")) {
+                columns &= p.history().get(c) != null && p.history().get(c).length == p.step();
+            }
+            for (String c : List.of("step", "val_loss", "val_perplexity")) {
+                columns &= p.evaluations().get(c) != null && p.evaluations().get(c).length == p.evaluations().get("step").length;
+            }
+        }
+        if (!columns || p.step() < 0 || p.epochsDrawn() < 0 || p.position() < 0) {
+            throw new BadFileException(statePath, "the trainer state's counters or metrics are missing or disagree");
+        }
+    }
+
+    /**
+     * Deletes the checkpoints of {@code runDir} newer than {@code step}: a run resumed from an older checkpoint
+     * replaces the future those held (and damaged ones go too), so no newer folder can shadow its own saves.
+     */
+    static void dropNewerThan(Path runDir, int step) {
+        Path checkpoints = folder(runDir);
+        if (!Files.isDirectory(checkpoints)) {
+            return;
+        }
+        try (Stream<Path> list = Files.list(checkpoints)) {
+            for (Path p : list.filter(p -> step(p) > step).toList()) {
+                AtomicFiles.deleteTree(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot tidy " + checkpoints + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The newest checkpoint folder name in {@code runDir}, if it has any (complete or not). */
+    static Optional<String> newest(Path runDir) {
+        List<Path> all = candidates(runDir);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0).getFileName().toString());
     }
 
     /**

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -91,7 +92,6 @@ public final class Trainer {
         String dataFingerprint = config.checkpointEvery() > 0 || config.resumeFrom() != null ? RunCheckpoint.fingerprint(train) : null;
         Metrics metrics = new Metrics();
 
-        listeners.forEach(l -> l.onStart(total, config, model.trainableParameterCount()));
         StopReason reason = StopReason.COMPLETED;
         String message = "";
         List<String> notes = new ArrayList<>();
@@ -101,8 +101,11 @@ public final class Trainer {
         try (AdamW optimizer = new AdamW(params, lm.manager(), 0.9, 0.999, 1e-8, config.weightDecay())) {
             if (config.resumeFrom() != null) {
                 step = resume(params, optimizer, batches, metrics, dataFingerprint, notes);
-                notes.forEach(note -> listeners.forEach(l -> l.onNote(note)));
+            } else if (config.checkpointEvery() > 0) {
+                refuseEarlierCheckpoints(config.outputDir());
             }
+            listeners.forEach(l -> l.onStart(total, config, model.trainableParameterCount()));
+            notes.forEach(note -> listeners.forEach(l -> l.onNote(note)));
             model.setTraining(true);
             optimizer.zeroGradients();
             for (; step < total; step++) {
@@ -219,7 +222,7 @@ public final class Trainer {
                 if (config.checkpointEvery() > 0 && (step + 1) % config.checkpointEvery() == 0) {
                     double elapsed = metrics.elapsedBefore + (System.nanoTime() - start) / 1e9;
                     RunCheckpoint.save(config.outputDir(), config.checkpointsKept(),
-                            metrics.progress(step + 1, batches, elapsed), config.resumeRelevant(), dataFingerprint, params, optimizer,
+                            metrics.progress(step + 1, batches, elapsed), settings(), dataFingerprint, params, optimizer,
                             metrics.bestValues);
                 }
             }
@@ -261,11 +264,11 @@ public final class Trainer {
         Map<String, ai.djl.ndarray.types.Shape> shapes = new LinkedHashMap<>();
         params.forEach((name, p) -> shapes.put(name, p.getShape()));
         RunCheckpoint.Loaded saved = RunCheckpoint.load(config.resumeFrom(), shapes);
-        Map<String, String> now = config.resumeRelevant();
+        Map<String, String> now = settings();
         List<String> differ = new ArrayList<>();
         saved.settings().forEach((k, v) -> {
             if (!v.equals(now.get(k))) {
-                differ.add(k + " was " + v + ", now " + now.get(k));
+                differ.add(k.endsWith(" data") ? "the " + k + " differs" : k + " was " + v + ", now " + now.get(k));
             }
         });
         if (!differ.isEmpty()) {
@@ -277,6 +280,15 @@ public final class Trainer {
                     + " (another dataset, split or tokenizer). Resume with the same data, or start a new run in another folder.");
         }
         RunCheckpoint.Progress p = saved.progress();
+        if (config.checkpointEvery() > 0) {
+            Path source = RunCheckpoint.runFolder(saved.dir());
+            Path target = config.outputDir().toAbsolutePath().normalize();
+            if (source.equals(target)) {
+                RunCheckpoint.dropNewerThan(target, p.step()); // this run now writes that future again
+            } else {
+                refuseEarlierCheckpoints(target);
+            }
+        }
         restore(params, saved.trainable());
         optimizer.restore(saved.firstMoments(), saved.secondMoments(), saved.optimizerSteps());
         batches.skipTo(p.epochsDrawn(), p.position());
@@ -302,6 +314,29 @@ public final class Trainer {
             }
             return value;
         }
+    }
+
+    /**
+     * What a resumed run must share with the run it continues: the training settings that decide its numbers, the
+     * method and its config, the base model, and the validation data (the training data is checked on its own).
+     */
+    private Map<String, String> settings() {
+        Map<String, String> s = new LinkedHashMap<>(config.resumeRelevant());
+        CausalLM lm = model.model();
+        s.put("method", model instanceof PeftModel peft && peft.activeAdapter() != null
+                ? peft.adapter(peft.activeAdapter()).config().toString() : model.getClass().getSimpleName());
+        s.put("base model", lm.config() + (lm.isQuantized() ? " in " + lm.quantization().config() : ""));
+        s.put("validation data", RunCheckpoint.fingerprint(validation));
+        return s;
+    }
+
+    /** A fresh run must not write into a folder holding another run's checkpoints (their steps would shadow its own). */
+    private static void refuseEarlierCheckpoints(Path runDir) {
+        RunCheckpoint.newest(runDir).ifPresent(name -> {
+            throw new IllegalArgumentException(RunCheckpoint.folder(runDir.toAbsolutePath()) + " already holds checkpoints of an"
+                    + " earlier run (" + name + "): continue that run with resumeFrom / --resume, or give this one another"
+                    + " folder (or delete that one)");
+        });
     }
 
     private static Map<String, NDArray> byName(Map<String, NDArray> params, List<NDArray> grads) {

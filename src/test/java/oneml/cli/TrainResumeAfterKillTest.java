@@ -52,15 +52,12 @@ class TrainResumeAfterKillTest {
         Process reference = start(command(whole), tmp.resolve("whole.log"));
         Process victim = start(command(killed), tmp.resolve("killed.log"));
 
-        // kill once at least two checkpoints exist, at a random moment after that (perhaps inside a save)
-        Path second = killed.resolve("checkpoints").resolve("checkpoint-8");
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
-        while (!Files.isDirectory(second) && victim.isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(victim.isAlive(), "the run ended before it could be killed:\n" + Files.readString(tmp.resolve("killed.log")));
+        // kill once at least two checkpoints exist, at a random moment within the next four steps' time (measured as the
+        // time between the first two checkpoints), so perhaps inside a save, and always well before the last step
+        long first = awaitCheckpoint(killed, 4, victim);
+        long second = awaitCheckpoint(killed, 8, victim);
         long seed = System.nanoTime();
-        Thread.sleep(new Random(seed).nextInt(1500));
+        Thread.sleep(new Random(seed).nextInt((int) Math.max(1, (second - first) / 1_000_000)));
         assertTrue(victim.isAlive(), "the run ended before it could be killed (delay seed " + seed + ")");
         victim.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
         victim.waitFor();
@@ -79,6 +76,17 @@ class TrainResumeAfterKillTest {
         }
         assertEquals(array(a, "evaluations", "val_loss"), array(b, "evaluations", "val_loss"));
         assertEquals(STEPS, array(b, "history", "loss").size());
+    }
+
+    /** Waits until the run's checkpoint of {@code step} exists; returns when (System.nanoTime). */
+    private static long awaitCheckpoint(Path run, int step, Process child) throws Exception {
+        Path dir = run.resolve("checkpoints").resolve("checkpoint-" + step);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        while (!Files.isDirectory(dir) && child.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(child.isAlive() && Files.isDirectory(dir), "the run did not reach checkpoint-" + step + " alive");
+        return System.nanoTime();
     }
 
     private static JsonObject state(Path run) throws Exception {

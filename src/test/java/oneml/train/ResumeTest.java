@@ -124,6 +124,36 @@ class ResumeTest {
     }
 
     @Test
+    void aDamagedTrainerStateIsSkippedAndACopiedCheckpointResumes(@TempDir Path tmp) throws Exception {
+        Outcome whole = train(config(tmp.resolve("whole")).build(), List.of());
+        Path crashed = tmp.resolve("crashed");
+        crashAt(config(crashed).build(), 7);
+        Path copy = tmp.resolve("copied-checkpoint");
+        Files.createDirectories(copy);
+        try (var files = Files.list(crashed.resolve("checkpoints").resolve("checkpoint-4"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        Path state = crashed.resolve("checkpoints").resolve("checkpoint-6").resolve(RunCheckpoint.STATE);
+        Files.writeString(state, Files.readString(state).replace("\"position\": ", "\"position\": 1")); // a flipped digit
+        List<String> notes = new java.util.ArrayList<>();
+        TrainingListener listen = new TrainingListener() {
+            @Override
+            public void onNote(String note) {
+                notes.add(note);
+            }
+        };
+        assertSame(whole, train(config(null).resumeFrom(crashed).build(), List.of(listen)));
+        assertTrue(notes.get(0).startsWith("skipped checkpoint-6") && notes.get(0).contains("SHA-256"), notes.toString());
+        assertFalse(notes.get(0).contains("Exception") || notes.get(0).contains("gson"), notes.get(0));
+
+        Outcome fromCopy = train(config(tmp.resolve("from-copy")).resumeFrom(copy).build(), List.of());
+        assertSame(whole, fromCopy);
+        assertTrue(fromCopy.run().message().contains("copied-checkpoint (step 4)"), fromCopy.run().message());
+    }
+
+    @Test
     void resumingFromOneCheckpointUsesThatOne(@TempDir Path tmp) {
         Outcome whole = train(config(tmp.resolve("whole")).checkpointsKept(5).build(), List.of());
         Path crashed = tmp.resolve("crashed");
@@ -148,6 +178,20 @@ class ResumeTest {
                     config(null).resumeFrom(crashed).build(), List.of()).run());
             assertTrue(data.getMessage().contains("the training data differs"), data.getMessage());
         }
+        try (PeftModel otherAlpha = Peft.apply(Models.load(TestPaths.vectors("llama")),
+                LoRAConfig.builder().r(4).alpha(16).dropout(0.1).targetModules("q_proj", "v_proj").build(), 3)) {
+            var method = assertThrows(IllegalArgumentException.class, () -> new Trainer(otherAlpha, TRAIN, VALIDATION,
+                    config(null).resumeFrom(crashed).build(), List.of()).run());
+            assertTrue(method.getMessage().contains("method was LoRAConfig(r=4, alpha=8"), method.getMessage());
+        }
+        var validation = assertThrows(IllegalArgumentException.class, () -> {
+            try (PeftModel model = lora()) {
+                new Trainer(model, TRAIN, TrainerTest.counting(6, 10, 77), config(null).resumeFrom(crashed).build(), List.of()).run();
+            }
+        });
+        assertTrue(validation.getMessage().contains("the validation data differs"), validation.getMessage());
+        var fresh = assertThrows(IllegalArgumentException.class, () -> train(config(crashed).build(), List.of()));
+        assertTrue(fresh.getMessage().contains("already holds checkpoints of an earlier run (checkpoint-2)"), fresh.getMessage());
         var none = assertThrows(IllegalArgumentException.class, () -> train(config(null).resumeFrom(tmp.resolve("empty")).build(), List.of()));
         assertTrue(none.getMessage().contains("no training checkpoint to resume from"), none.getMessage());
         var noFolder = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().checkpointEvery(5).build());
