@@ -31,8 +31,11 @@ System.out.println(data.train().first(5));
 
 // ## 2. Before fine-tuning
 //
-// The base model has never seen this task. We ask it to continue a test prompt, and score exact-match accuracy of
-// its answers on the first 100 test reviews.
+// The base model has never seen this task. We ask it to continue a test prompt, and score its answers on the first 100
+// test reviews. Accuracy here is an **exact match**: the model generates a couple of tokens and the answer counts only if
+// it is the label word itself (`positive` or `negative`, after trimming and lower-casing). So the base's
+// 0.000 measures the output format (it continues with `.` instead of a label word), not
+// whether it "knows" sentiment.
 
 String prompt = data.test().getString(0, "prompt");
 System.out.println(prompt + " -> " + base.generate(prompt, 2));
@@ -58,6 +61,13 @@ System.out.println(model);
 // ## 4. Train
 //
 // A short run: 40 optimiser steps, validated every 20. The progress line below updates in place while it trains.
+//
+// What the loss is computed on: each example is `prompt response`, and only the **response tokens** (the label word and
+// the end-of-text token) count; the prompt is masked out. The base never wrote a label word after `sentiment :`, so the
+// first losses are high, and can start above ln(816) ≈ 6.7 (what guessing uniformly over the 816-token vocabulary
+// would score): a confident wrong guess costs more than a uniform one. The run ends at a training loss of
+// 0.1310 (validation 0.1455). The tok/s it prints
+// is one short run on a shared machine; `./oneml bench` measures speed properly.
 
 var run = Train.of(model, data).steps(40).learningRate(2e-3).evalEvery(20).seed(0).run();
 System.out.println(run);
@@ -92,8 +102,9 @@ System.out.println(Table.create("test accuracy (first 100 reviews)",
         StringColumn.create("model", "base", "base + LoRA, 40 steps"),
         DoubleColumn.create("accuracy", before.accuracy(), after.accuracy())));
 
-// Forty steps are enough to learn the label words on this small task. Try another rank, more steps
-// (`.steps(300)`, as in the README), or DoRA (`.useDora(true)` in the configuration).
+// Forty steps are enough to learn the label words on this small task: 0.97 of the
+// first 100 test reviews, up from 0 (one seed, one learning rate, 100 rows: a
+// difference of a few reviews between two such runs is noise).
 //
 // ## 7. Save the adapter
 //
@@ -105,6 +116,22 @@ model.save(dir);
 try (var files = java.nio.file.Files.list(dir)) {
     files.sorted().forEach(f -> System.out.println(f.getFileName()));
 }
+
+// ## Takeaways
+//
+// * LoRA trained 57,344 of 3,168,512 parameters
+//   (1.8098%) and learned the task's answer format and labels in 40 steps.
+// * The loss counts the answer tokens only; accuracy is an exact match of the generated label word.
+// * On a model this small, full fine-tuning is just as good and not slower (notebook 02): PEFT pays off when the
+//   base's gradients and optimiser state would not fit, or when many tasks share one base.
+//
+// ## Exercises
+//
+// 1. **Rank sweep**: train with `r` = 2, 4, 8, 16, 32 (alpha = 2r) and plot accuracy and trainable parameters.
+// 2. **Learning-rate sweep**: 5e-4, 2e-3, 1e-2 with 40 steps each; which ones fail, and how does the loss curve show it?
+// 3. **Seeds**: repeat the run with `.seed(1)`, `.seed(2)`; how far apart are the accuracies?
+// 4. **A harder task**: `Datasets.facts()` needs the model to learn new facts, not a label word; compare LoRA on
+//    `q_proj, v_proj` with LoRA on every linear layer.
 
 System.out.println("01-lora-quickstart: done");
 /exit

@@ -52,8 +52,8 @@ System.out.println(Table.create("trainable parameters",
 
 // ## 2. Train each for 30 steps
 //
-// LoRA and DoRA with the same learning rate; IA3's vectors start at 1 and move slowly, so it gets a
-// much larger one (at 3e-2 it is still at chance after thirty steps).
+// LoRA and DoRA with the same learning rate; IA3's vectors start at 1 (the identity) and a step of the usual size
+// moves them little, so it gets a much larger one (1e-1). Exercise 2 asks what happens at a smaller one.
 
 var loraRun = Train.of(lora, data).steps(30).learningRate(5e-3).evalEvery(15).seed(0).run();
 var doraRun = Train.of(dora, data).steps(30).learningRate(5e-3).evalEvery(15).seed(0).run();
@@ -82,15 +82,28 @@ System.out.println(Table.create("after 30 steps (first 100 test reviews)",
         DoubleColumn.create("final train loss", runs.stream().mapToDouble(r -> round(r.finalTrainLoss(), 4)).toArray()),
         DoubleColumn.create("seconds", runs.stream().mapToDouble(r -> round(r.seconds(), 1)).toArray())));
 
-// DoRA costs a little more per step than LoRA (it recomputes the row norms of the adapted weight in every forward
-// pass); IA3 is the cheapest.
+// All three reach 0.92, 0.92 and 0.92 accuracy on the first 100 test reviews (LoRA, DoRA,
+// IA3; one seed, 30 steps, learning rates not tuned: read equal figures as "all learned the format and the labels",
+// not as a ranking). "accuracy before" is 0 because the untrained model does not answer with a label word
+// at all (an exact-match score measures the answer format first).
+//
+// Speed: DoRA does strictly more work per step than LoRA (it recomputes the row norms of the adapted weight in every
+// forward pass), and IA3 the least (an element-wise scale, no matrices). The table's seconds do not show that: LoRA
+// took 5.2 s and DoRA 4.2 s, because LoRA ran first and paid the kernel's warm-up, and the seconds
+// include the validations. Timings worth comparing come from the median step after a warm-up
+// (`TrainingRun.steadyTokensPerSecond()`), and even those, from single short runs on a shared 2-core machine, are
+// noisy: `./oneml bench` (repeated rounds on a larger model) is the place to measure speed.
 //
 // ## 3. Merge and unmerge
 //
-// `merge()` adds the adapter's update into the base weights (`W + s·B·A` for LoRA, `m · (W + s·B·A)/‖·‖` for DoRA,
-// `W · diag(l)` for IA3) and switches the adapter's own computation off; `unmerge()` subtracts it again. The outputs
-// must not change, so we compare the logits of a test prompt: adapter beside the base, merged, and unmerged again.
-// The helpers run one forward pass in a scratch memory manager and compare float arrays.
+// `merge()` adds the adapter's update into the base weights and switches the adapter's own computation off;
+// `unmerge()` subtracts it again. For LoRA the merged weight is `W + s·B·A`, for DoRA `m · (W + s·B·A)/‖·‖`. For IA3
+// it depends on where the vector scales: on `k_proj` and `v_proj` it scales the outputs, `y = l ⊙ (W·x)`, so the merged
+// weight is `diag(l) · W` (rows scaled); on `down_proj` it scales the input (the MLP's inner activation),
+// `y = W·(l ⊙ x)`, so the merged weight is `W · diag(l)` (columns scaled). The outputs must not change, so we compare
+// the logits of a test prompt: adapter beside the base, merged, and unmerged again. The helpers run one forward pass in
+// a scratch memory manager (`newSubManager()`: native arrays created inside it are freed when the `try` block closes it)
+// and compare float arrays.
 
 float[] logits(PeftModel m, String text) {
     var lm = m.model();
@@ -167,6 +180,33 @@ System.out.println("max |logit difference| after mergeAndUnload: " + maxAbsDiff(
 System.out.println(text + " -> " + merged.generate(text, 2));
 System.out.println(Eval.accuracy(merged, test));
 
+// The merged model computes what the adapter did (the logits differ by float32 rounding only, printed above), so
+// it gives the same answers. On this positive review ("not flimsy at all . it was solid") the merged model answers
+// `negative`. The answer is wrong, and the adapter gave it before merging too (same logits): merging preserves the model's mistakes as exactly as its successes. This
+// review ("not flimsy at all") is a negation, the kind of example a model trained for 30 steps on word-level cues
+// gets wrong. Its accuracy is 0.920 (92 of 100),
+// as the adapter's was.
+//
+// ## Takeaways
+//
+// * DoRA adds 30208 − 28672 = 1,536 parameters to LoRA (one magnitude per output row of
+//   `q_proj` and `v_proj`); IA3 trains 3776. At 30 steps on this task the three reach similar accuracy;
+//   DoRA's advantage in its paper is on 7B-scale models and harder tasks, which this notebook does not test.
+// * LoRA, DoRA and IA3 merge: after `merge()` or `mergeAndUnload()` inference costs exactly what the base costs.
+//   Prompt tuning, prefix tuning and bottleneck adapters do not merge: they cost extra tokens, extra keys and values
+//   in every layer, or an extra small MLP per block at every inference.
+// * Saving writes PEFT's format; a reload is exact to float32 rounding, not bit for bit (section 4).
+//
+// ## Exercises
+//
+// 1. Train LoRA and DoRA with three seeds each (`.seed(0)`, `.seed(1)`, `.seed(2)`) and report the mean and range of the
+//    accuracy: is there a difference larger than the spread?
+// 2. Train IA3 at 3e-2 and at 3e-1 for 30 steps: what does the accuracy say, and what does the first answer look like?
+// 3. Merge the IA3 adapter and check by hand, on one `k_proj` and the `down_proj` of layer 0, that the merged weight is
+//    `diag(l)·W` and `W·diag(l)` respectively.
+// 4. Save the LoRA adapter, load it onto a 4-bit base (`Peft.load(base, dir, QuantConfig.qlora())`) and compare its
+//    accuracy with the float32 base's: how much does moving an adapter between bases cost?
+//
 // Where to go next: `rankPattern` / `alphaPattern` for per-module ranks, `useRslora(true)` for rank-stabilised scaling,
 // `modulesToSave("lm_head")` to train a whole module beside the adapter, and `./oneml bench` to compare LoRA and DoRA
 // throughput on a larger model.

@@ -39,7 +39,9 @@ import tech.tablesaw.api.Table;
  * Each method gets a fresh base model from the supplier (QLoRA quantises it, full fine-tuning changes it), the
  * same data, steps, batch size and seed, and its own learning rate ({@link Candidate#preset}). Peak memory is the
  * model's arrays, counted, plus the process RSS high-water mark while training above the RSS once the model is in its
- * training form (see {@link MethodResult}); the methods run one after another, so each peak is that method's alone.
+ * training form (see {@link MethodResult}); the methods run one after another, so each peak is that method's alone,
+ * after a short discarded training of the first method ({@link #warmUp}) so that the JVM's one-off first-training
+ * cost is not charged to whichever method runs first.
  * A method that fails is reported in its row and the others go on; an interrupt stops after the current step and
  * keeps what was measured.
  */
@@ -57,6 +59,7 @@ public final class Compare {
     private Path adaptersDir;
     private boolean quiet;
     private boolean baseline = true;
+    private int warmUpSteps = 3;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private final List<Consumer<Train>> trainSettings = new ArrayList<>();
 
@@ -136,6 +139,12 @@ public final class Compare {
     public Compare withoutBaseline() { this.baseline = false; return this; }
     /** No progress output. */
     public Compare quiet() { this.quiet = true; return this; }
+    /**
+     * Steps of an unrecorded training of the first method before any is measured (default 3; 0 turns it off). The
+     * first training in a JVM pays one-off costs (libtorch's thread pools and allocator arenas, JIT compilation) that
+     * would otherwise show in the first method's memory and speed only, making the chart show the run order.
+     */
+    public Compare warmUp(int steps) { this.warmUpSteps = Math.max(0, steps); return this; }
 
     private static int positive(String what, int value) {
         if (value <= 0) {
@@ -162,6 +171,9 @@ public final class Compare {
         say(String.format(Locale.ROOT, "Comparing %d %s on %s (%s), %d steps each; %s", planned.size(), planned.size() == 1 ? "method" : "methods",
                 data.name(), modelName, steps, baseline ? String.format(Locale.ROOT, "untrained accuracy %.3f on %d test rows", untrainedAccuracy, testRows)
                         : "accuracy on " + testRows + " test rows"));
+        if (warmUpSteps > 0 && !planned.isEmpty()) {
+            warmUp(planned.get(0));
+        }
         List<MethodResult> results = new ArrayList<>();
         boolean interrupted = false;
         for (int i = 0; i < planned.size(); i++) {
@@ -180,6 +192,17 @@ public final class Compare {
         return new Comparison(modelName, data.name(), steps, testRows, untrainedAccuracy, results, environment());
     }
 
+    /** A short training of the first method, discarded: nothing is measured, no listener sees it, failures surface in the real run. */
+    private void warmUp(Candidate c) {
+        try (CausalLM model = base.get()) {
+            TrainableModel trainable = c.isFullFineTuning() ? null : Peft.apply(model, c.config(), seed);
+            Train train = trainable == null ? Train.full(model, data) : Train.of(trainable, data);
+            train.steps(warmUpSteps).batchSize(batchSize).learningRate(c.learningRate()).evalEvery(0).seed(seed).quiet().run();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // the measured run of this method reports the problem in its own row
+        }
+    }
+
     private MethodResult runOne(Candidate c) {
         ProcessMemory.settleAndResetPeak(); // what the previous method left is freed before this one loads
         try (CausalLM model = base.get()) {
@@ -191,7 +214,8 @@ public final class Compare {
             long baseline = ProcessMemory.settleAndResetPeak();
             long modelBytes = trainable == null ? model.residentBytes() : trainable.residentBytes();
             Train train = trainable == null ? Train.full(model, data) : Train.of(trainable, data);
-            train.steps(steps).batchSize(batchSize).learningRate(c.learningRate()).evalEvery(evalEvery).seed(seed).restoreBest(true);
+            train.steps(steps).batchSize(batchSize).learningRate(c.learningRate()).evalEvery(evalEvery).seed(seed).restoreBest(true)
+                    .name(c.name() + " (" + c.label() + ")");
             trainSettings.forEach(s -> s.accept(train));
             listeners.forEach(train::listener);
             if (quiet) {

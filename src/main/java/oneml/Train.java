@@ -26,6 +26,7 @@ public final class Train {
     private final TextDataset data;
     private final TrainConfig.Builder config = TrainConfig.builder();
     private final List<TrainingListener> listeners = new ArrayList<>();
+    private String runName;
     private boolean quiet;
     private static volatile Supplier<? extends TrainingListener> progressFactory;
 
@@ -88,6 +89,12 @@ public final class Train {
         return this;
     }
 
+    /** Names the run for its progress display (live chart titles); a comparison names each method's run. */
+    public Train name(String runName) {
+        this.runName = runName;
+        return this;
+    }
+
     /** No console progress bar. */
     public Train quiet() {
         quiet = true;
@@ -114,6 +121,9 @@ public final class Train {
         if (!quiet) {
             Supplier<? extends TrainingListener> factory = progressFactory;
             all.add(0, factory == null ? new ConsoleProgress(System.out) : factory.get());
+        }
+        if (runName != null) {
+            all.forEach(l -> l.onRunName(runName));
         }
         var trainer = new Trainer(model, encoder.encode(data.train()), encoder.encode(data.validation()), tc, all);
         return trainer.run();

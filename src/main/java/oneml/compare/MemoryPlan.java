@@ -7,8 +7,12 @@ import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-/** A memory estimate per method for one model shape, batch size and sequence length. */
-public record MemoryPlan(ModelShape shape, int batchSize, int sequenceLength, List<MemoryEstimate> estimates) {
+/**
+ * A memory estimate per method for one model shape, batch size and sequence length, under the planner's attention
+ * and gradient-checkpointing assumptions (named in the title).
+ */
+public record MemoryPlan(ModelShape shape, int batchSize, int sequenceLength, MemoryPlanner.Attention attention, boolean checkpointing,
+        List<MemoryEstimate> estimates) {
 
     public MemoryPlan {
         estimates = List.copyOf(estimates);
@@ -55,7 +59,8 @@ public record MemoryPlan(ModelShape shape, int batchSize, int sequenceLength, Li
     }
 
     public String title() {
-        return String.format(Locale.ROOT, "Training memory for %s, batch %d x %d tokens", shape.name(), batchSize, sequenceLength);
+        return String.format(Locale.ROOT, "Training memory for %s, batch %d x %d tokens; %s; %s", shape.name(), batchSize, sequenceLength,
+                attention.label(), checkpointing ? "gradient checkpointing" : "no gradient checkpointing");
     }
 
     private static double round(double v) {

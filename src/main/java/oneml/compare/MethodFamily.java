@@ -6,10 +6,10 @@ import java.util.Locale;
 enum MethodFamily {
     FULL("full", "Full fine-tuning", "Maximum quality when memory allows (the baseline)"),
     QLORA("qlora", "QLoRA", "Memory-constrained"),
-    DORA("dora", "DoRA", "LoRA quality closer to full fine-tuning"),
+    DORA("dora", "DoRA", "LoRA quality closer to full fine-tuning (its paper, 7B+ models)"),
     LORA("lora", "LoRA", "General adaptation"),
-    IA3("ia3", "IA3", "Fewest parameters, mergeable"),
-    PROMPT("prompt", "Prompt tuning", "Many tasks on one frozen model"),
+    IA3("ia3", "IA3", "Very few parameters, mergeable"),
+    PROMPT("prompt", "Prompt tuning", "Many tasks on one frozen model (catches full fine-tuning only at billions of parameters)"),
     PREFIX("prefix", "Prefix tuning", "Task-specific prompts"),
     ADAPTER("adapter", "Adapters", "Multi-task learning"),
     OTHER("", "", "");

@@ -49,6 +49,7 @@ public final class NotebookProgress implements TrainingListener {
     private final String lineId = UUID.randomUUID().toString();
     private final String chartId = UUID.randomUUID().toString();
     private int total;
+    private String chartTitle = CHART_TITLE;
     private long trainable;
     private long lastLine;
     private long lastChart;
@@ -82,6 +83,11 @@ public final class NotebookProgress implements TrainingListener {
     /** How many chart images were published (tests check the throttling). */
     int chartUpdates() {
         return chartUpdates;
+    }
+
+    @Override
+    public void onRunName(String name) {
+        chartTitle = name + ": " + CHART_TITLE.toLowerCase(java.util.Locale.ROOT);
     }
 
     @Override
@@ -196,7 +202,7 @@ public final class NotebookProgress implements TrainingListener {
             x[i] = steps[at];
             y[i] = losses[at];
         }
-        return Charts.loss(x, y, Arrays.copyOf(evalSteps, evals), Arrays.copyOf(evalLosses, evals), CHART_TITLE);
+        return Charts.loss(x, y, Arrays.copyOf(evalSteps, evals), Arrays.copyOf(evalLosses, evals), chartTitle);
     }
 
     DisplayData render(TrainingRun done) {

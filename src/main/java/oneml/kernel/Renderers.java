@@ -181,7 +181,7 @@ final class Renderers {
             t = t.removeColumns("message");
         }
         return "<div class=\"oneml-comparison\"><div>" + escape(String.format(Locale.ROOT,
-                "%s on %s, %d steps per method; untrained accuracy %.3f on %d test rows; memory is process RSS above each method's baseline",
+                "%s on %s, %d steps per method; untrained accuracy %.3f on %d test rows; memory is the counted model plus the measured increase while training",
                 c.dataset(), c.model(), c.steps(), c.baselineMetric(), c.testRows())) + "</div>" + tableHtml(t) + "</div>";
     }
 

@@ -7,6 +7,9 @@ package oneml.train;
 public interface TrainingListener {
     default void onStart(int totalSteps, TrainConfig config, long trainableParameters) {}
 
+    /** What this run is, for displays that show several runs (a comparison's method); called before {@link #onStart}, if at all. */
+    default void onRunName(String name) {}
+
     default void onStep(StepMetrics step) {}
 
     default void onEvaluation(EvalMetrics evaluation) {}

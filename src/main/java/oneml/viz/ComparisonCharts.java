@@ -29,11 +29,15 @@ public final class ComparisonCharts {
 
     private ComparisonCharts() {}
 
-    /** Training loss (moving average) as lines and validation loss as dots, per method, against the step. */
+    /**
+     * Training loss (moving average) as lines and validation loss as dots, per method, against the step, on a log
+     * axis: final losses a thousand times apart (0.0006 and 0.6) would otherwise all sit on zero.
+     */
     public static XYChart lossCurves(Comparison c) {
         XYChart chart = new XYChartBuilder().width(720).height(420)
-                .title("Loss per method on " + c.dataset() + " (lines: training, moving average; dots: validation)")
-                .xAxisTitle("step").yAxisTitle("loss (cross-entropy, nats per token)").build();
+                .title("Loss per method on " + c.dataset() + " (log scale; lines: training, moving average; dots: validation)")
+                .xAxisTitle("step").yAxisTitle("loss (cross-entropy, nats per token, log scale)").build();
+        chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         chart.getStyler().setMarkerSize(6);
         List<MethodResult> shown = withNumbers(c);
@@ -59,23 +63,30 @@ public final class ComparisonCharts {
         return chart;
     }
 
-    /** Trainable parameters per method on a log scale: PEFT methods train 10x to 1000x fewer than full fine-tuning. */
+    /**
+     * Trainable parameters per method on a log scale: PEFT methods train 10x to 1000x fewer than full fine-tuning.
+     * Bars on a log axis need a start above zero; they start at one parameter, so a bar's height is the count's
+     * order of magnitude and no cut-off chosen for this data shortens the small ones. Each bar carries its count.
+     */
     public static CategoryChart trainableParameters(Comparison c) {
-        CategoryChart chart = bars("Trainable parameters per method (log scale)", "trainable parameters");
+        CategoryChart chart = bars("Trainable parameters per method (log scale, bars from 1)", "trainable parameters");
         chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setYAxisMin(1.0);
+        chart.getStyler().setLabelsVisible(true);
+        chart.getStyler().setYAxisDecimalPattern("#,##0"); // the bar labels use it too
         List<MethodResult> shown = withNumbers(c).stream().filter(r -> r.trainableParams() > 0).toList();
         if (!shown.isEmpty()) {
-            // bars grow from the axis minimum, which a log axis needs above zero: a power of ten below the smallest bar
-            long smallest = shown.stream().mapToLong(MethodResult::trainableParams).min().getAsLong();
-            chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(smallest))));
             chart.addSeries("trainable parameters", names(shown), values(shown, r -> (double) r.trainableParams()));
         }
         return chart;
     }
 
-    /** Process memory per method: the model as trained, and the high-water mark while training. */
+    /**
+     * Memory per method: the model's arrays as trained (counted), and that plus the process's memory increase while
+     * training (measured: the RSS high-water mark above the RSS once the model was loaded).
+     */
     public static CategoryChart peakMemory(Comparison c) {
-        CategoryChart chart = bars("Memory per method (process RSS above the baseline)", "MB");
+        CategoryChart chart = bars("Memory per method: model (counted) and model + measured increase while training", "MB");
         List<MethodResult> shown = withNumbers(c);
         chart.addSeries("model (as trained)", names(shown), values(shown, r -> r.modelBytes() / 1e6));
         chart.addSeries("peak while training", names(shown), values(shown, r -> r.peakBytes() / 1e6));

@@ -31,12 +31,25 @@ import tech.tablesaw.api.Table;
 class CompareTest {
     static Comparison result;
     static Path out;
+    static final List<String> namedRuns = new java.util.concurrent.CopyOnWriteArrayList<>();
+    static int startedRuns;
 
     @BeforeAll
     static void runTheComparison(@TempDir Path tmp) throws IOException {
         TextDataset data = Datasets.sentiment();
         Compare compare = Compare.tiny(data).methods(Candidate.PRESETS).steps(30).evalEvery(10).evalLimit(40).quiet()
-                .add("lora-typo", LoRAConfig.builder().targetModules("q_projj").build(), 5e-3);
+                .add("lora-typo", LoRAConfig.builder().targetModules("q_projj").build(), 5e-3)
+                .listener(new TrainingListener() {
+                    @Override
+                    public void onRunName(String name) {
+                        namedRuns.add(name);
+                    }
+
+                    @Override
+                    public void onStart(int totalSteps, oneml.train.TrainConfig config, long trainable) {
+                        startedRuns++;
+                    }
+                });
         result = compare.run();
         out = tmp;
         ComparisonReport.write(result, MemoryPlanner.of(ModelShape.tiny()).batchSize(16).sequenceLength(64).plan(), out);
@@ -149,6 +162,27 @@ class CompareTest {
             assertTrue(image != null && image.getWidth() >= 600, png);
         }
         assertTrue(Files.isRegularFile(out.resolve("memory_plan.png")));
+    }
+
+    @Test
+    void theWarmUpIsUnseenAndEachRunIsNamed() {
+        // the warm-up trains the first method a few steps before any is measured; no listener sees it
+        assertEquals(Candidate.PRESETS.size(), startedRuns, "one training per method that applied, no warm-up run");
+        assertEquals(Candidate.PRESETS.size(), namedRuns.size());
+        for (int i = 0; i < Candidate.PRESETS.size(); i++) {
+            assertTrue(namedRuns.get(i).startsWith(Candidate.PRESETS.get(i) + " ("), namedRuns.get(i));
+        }
+    }
+
+    @Test
+    void chartsSayWhatTheyDraw() {
+        var loss = oneml.viz.ComparisonCharts.lossCurves(result);
+        assertTrue(loss.getStyler().isYAxisLogarithmic() && loss.getTitle().contains("log"), "final losses 1000x apart need a log axis");
+        var params = oneml.viz.ComparisonCharts.trainableParameters(result);
+        assertEquals(1.0, params.getStyler().getYAxisMin(), "log-scale bars start at one parameter, not at a cut-off chosen for the data");
+        assertTrue(params.getStyler().isLabelsVisible(), "each bar carries its count");
+        String memory = oneml.viz.ComparisonCharts.peakMemory(result).getTitle();
+        assertTrue(memory.contains("counted") && memory.contains("measured") && !memory.contains("RSS"), memory);
     }
 
     @Test

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
  * the planner leaves out (the JVM's own growth, libtorch's temporary buffers, allocator slack), so the agreement is
  * a ratio in a band, stated here: measured / planned between 0.8 and 2.0 for full fine-tuning and LoRA (0.99 and
  * 1.03 when this was last run; 1.11 and 1.05 before gradients came back as fresh arrays, 1.33 and 1.43 without the
- * bench's warm-up). QLoRA is printed, not checked: at this small size oneml does not recompute blocks for a 4-bit
- * base (it saves too little), the planner assumes it does.
+ * bench's warm-up). QLoRA is printed, not checked: the planner counts its 4-bit base but not the float32 weights
+ * oneml dequantises per layer, which autograd keeps until backward below 64 MiB of them (above, oneml checkpoints).
  * Memory is only measured on Linux.
  */
 class PlannerAgreementTest {

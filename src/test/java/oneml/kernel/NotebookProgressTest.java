@@ -137,6 +137,15 @@ class NotebookProgressTest {
     }
 
     @Test
+    void aNamedRunSaysWhichRunInTheChartTitle() {
+        NotebookProgress progress = new NotebookProgress(new Recorder(true), () -> 0L);
+        progress.onRunName("lora (LoRA r=8)"); // what a comparison sends for each method
+        progress.onStart(2, TrainConfig.builder().steps(2).build(), 10);
+        progress.onStep(new StepMetrics(1, 2, 1.0, 1e-3, 0.5, 100, 0.1));
+        assertEquals("lora (LoRA r=8): training and validation loss", progress.chart().getTitle());
+    }
+
+    @Test
     void aFastRunStillEndsWithACompleteChart() {
         Recorder display = new Recorder(true);
         // 40 steps in 0.4 s: the throttle allows only the first image; validation and the end add the rest
