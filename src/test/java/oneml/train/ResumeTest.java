@@ -106,12 +106,7 @@ class ResumeTest {
         Files.writeString(crashed.resolve("checkpoints").resolve("checkpoint-8").resolve(RunCheckpoint.TRAINABLE), "torn");
 
         List<String> notes = new java.util.ArrayList<>();
-        TrainingListener listen = new TrainingListener() {
-            @Override
-            public void onNote(String note) {
-                notes.add(note);
-            }
-        };
+        TrainingListener listen = notesTo(notes);
         Outcome resumed = train(config(null).resumeFrom(crashed).build(), List.of(listen));
         assertSame(whole, resumed);
         assertEquals(3, notes.size(), notes.toString());
@@ -138,12 +133,7 @@ class ResumeTest {
         Path state = crashed.resolve("checkpoints").resolve("checkpoint-6").resolve(RunCheckpoint.STATE);
         Files.writeString(state, Files.readString(state).replace("\"position\": ", "\"position\": 1")); // a flipped digit
         List<String> notes = new java.util.ArrayList<>();
-        TrainingListener listen = new TrainingListener() {
-            @Override
-            public void onNote(String note) {
-                notes.add(note);
-            }
-        };
+        TrainingListener listen = notesTo(notes);
         assertSame(whole, train(config(null).resumeFrom(crashed).build(), List.of(listen)));
         assertTrue(notes.get(0).startsWith("skipped checkpoint-6") && notes.get(0).contains("SHA-256"), notes.toString());
         assertFalse(notes.get(0).contains("Exception") || notes.get(0).contains("gson"), notes.get(0));
@@ -209,6 +199,16 @@ class ResumeTest {
             assertTrue(e.getMessage().contains("not a trainable parameter of this model"), e.getMessage());
             assertFalse(e.getMessage().contains("Exception"), e.getMessage());
         }
+    }
+
+    /** A listener that keeps the run's notes (which checkpoint it resumed from, which it skipped and why). */
+    private static TrainingListener notesTo(List<String> notes) {
+        return new TrainingListener() {
+            @Override
+            public void onNote(String note) {
+                notes.add(note);
+            }
+        };
     }
 
     private static List<String> names(Path run) {
