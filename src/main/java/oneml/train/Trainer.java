@@ -89,7 +89,9 @@ public final class Trainer {
         int total = totalSteps();
         Engines.seed(config.seed());
         BatchStream batches = new BatchStream(train, config.batchSize(), new Random(config.seed()));
-        String dataFingerprint = config.checkpointEvery() > 0 || config.resumeFrom() != null ? RunCheckpoint.fingerprint(train) : null;
+        boolean resumable = config.checkpointEvery() > 0 || config.resumeFrom() != null;
+        String dataFingerprint = resumable ? RunCheckpoint.fingerprint(train) : null;
+        Map<String, String> settings = resumable ? settings() : null; // digests the validation data once per run
         Metrics metrics = new Metrics();
 
         StopReason reason = StopReason.COMPLETED;
@@ -100,7 +102,7 @@ public final class Trainer {
         boolean checkpointing = config.gradientCheckpointing() || model.needsGradientCheckpointing();
         try (AdamW optimizer = new AdamW(params, lm.manager(), 0.9, 0.999, 1e-8, config.weightDecay())) {
             if (config.resumeFrom() != null) {
-                step = resume(params, optimizer, batches, metrics, dataFingerprint, notes);
+                step = resume(params, optimizer, batches, metrics, settings, dataFingerprint, notes);
             } else if (config.checkpointEvery() > 0) {
                 refuseEarlierCheckpoints(config.outputDir());
             }
@@ -222,7 +224,7 @@ public final class Trainer {
                 if (config.checkpointEvery() > 0 && (step + 1) % config.checkpointEvery() == 0) {
                     double elapsed = metrics.elapsedBefore + (System.nanoTime() - start) / 1e9;
                     RunCheckpoint.save(config.outputDir(), config.checkpointsKept(),
-                            metrics.progress(step + 1, batches, elapsed), settings(), dataFingerprint, params, optimizer,
+                            metrics.progress(step + 1, batches, elapsed), settings, dataFingerprint, params, optimizer,
                             metrics.bestValues);
                 }
             }
@@ -259,12 +261,11 @@ public final class Trainer {
      * Continues from the newest usable checkpoint of {@code config.resumeFrom()}: trainable values, AdamW's state,
      * the data stream's position, the best values and the metrics so far. Returns the steps already done.
      */
-    private int resume(Map<String, NDArray> params, AdamW optimizer, BatchStream batches, Metrics metrics, String dataFingerprint,
-            List<String> notes) {
+    private int resume(Map<String, NDArray> params, AdamW optimizer, BatchStream batches, Metrics metrics, Map<String, String> now,
+            String dataFingerprint, List<String> notes) {
         Map<String, ai.djl.ndarray.types.Shape> shapes = new LinkedHashMap<>();
         params.forEach((name, p) -> shapes.put(name, p.getShape()));
         RunCheckpoint.Loaded saved = RunCheckpoint.load(config.resumeFrom(), shapes);
-        Map<String, String> now = settings();
         List<String> differ = new ArrayList<>();
         saved.settings().forEach((k, v) -> {
             if (!v.equals(now.get(k))) {
