@@ -43,7 +43,8 @@ class LayeringTest {
             List.of(FACADE),
             List.of("oneml.sweep"),
             List.of("oneml.kernel"),
-            List.of("oneml.cli"));
+            List.of("oneml.cli"),
+            List.of("oneml.sweep.spark")); // Spark's own JVMs only: nothing else may name it
 
     private static final Pattern PACKAGE = Pattern.compile("^\\s*package\\s+([\\w.]+)\\s*;", Pattern.MULTILINE);
     private static final Pattern QUALIFIED = Pattern.compile("(?<![\\w.])oneml((?:\\s*\\.\\s*(?:\\w+|\\*))+)");
@@ -63,6 +64,33 @@ class LayeringTest {
         List<String> violations = violations(sources);
         assertTrue(violations.isEmpty(), "upward arrows (docs/ARCHITECTURE.md: lower packages never import upper ones):\n  "
                 + String.join("\n  ", violations));
+    }
+
+    /**
+     * Spark stays out of every JVM but the sweep driver's and its executors': only {@code oneml.sweep.spark} names its
+     * classes, and the core's runtime class path ({@code target/lib}, what ./oneml, the kernel and trials use) has none
+     * of its jars, which {@code package} puts in {@code target/spark-lib} instead.
+     */
+    @Test
+    void sparkIsNamedOnlyByTheSparkBackend() throws IOException {
+        Path root = Path.of("src/main/java");
+        List<String> naming = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String rel = root.relativize(f).toString().replace('\\', '/');
+                if (!rel.startsWith("oneml/sweep/spark/") && Pattern.compile("(?m)^import\\s+(static\\s+)?org\\.apache\\.spark\\.").matcher(Files.readString(f)).find()) {
+                    naming.add(rel);
+                }
+            }
+        }
+        assertEquals(List.of(), naming, "only oneml.sweep.spark may import Spark");
+        Path lib = Path.of("target/lib");
+        if (Files.isDirectory(lib)) {
+            try (Stream<Path> jars = Files.list(lib)) {
+                assertEquals(List.of(), jars.map(j -> j.getFileName().toString()).filter(n -> n.startsWith("spark-") || n.startsWith("scala-")).toList(),
+                        "target/lib (the core's class path) must hold no Spark or Scala jar");
+            }
+        }
     }
 
     @Test

@@ -1,7 +1,9 @@
 package oneml.cli;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import oneml.sweep.Sweep;
 import oneml.sweep.SweepPlan;
@@ -20,8 +22,14 @@ import picocli.CommandLine.Option;
 final class SweepCommand implements Callable<Integer> {
     @Option(names = "--spec", paramLabel = "FILE", description = "sweep spec (JSON); default: the built-in example, LoRA r x learning rate, 2 seeds")
     Path spec;
-    @Option(names = "--backend", defaultValue = "local", description = "where trials run: local (child JVMs on this machine; default)")
+    @Option(names = "--backend", defaultValue = "local",
+            description = "where trials run: local (child JVMs on this machine; default) or spark (Spark tasks; see --master)")
     String backend;
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master for --backend spark: local[N] (default: local[--parallel]),"
+            + " spark://HOST:PORT, yarn or k8s://...; executors must read oneml, the model and the data at this machine's paths")
+    String master;
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "a Spark setting for --backend spark, e.g. spark.task.cpus=2 (repeatable)")
+    Map<String, String> conf = new LinkedHashMap<>();
     @Option(names = "--parallel", defaultValue = "1", description = "trials at a time, each with its share of the cores (default: ${DEFAULT-VALUE})")
     int parallel;
     @Option(names = "--out", defaultValue = "out/sweep", paramLabel = "DIR",
@@ -32,11 +40,19 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!backend.toLowerCase(Locale.ROOT).equals("local")) {
-            throw new IllegalArgumentException("unknown backend '" + backend + "': this version runs sweeps with --backend local"
-                    + " (child JVMs on this machine); the Spark backend is not built yet");
+        String where = backend.toLowerCase(Locale.ROOT);
+        if (!where.equals("local") && !where.equals("spark")) {
+            throw new IllegalArgumentException("unknown backend '" + backend + "': use --backend local (child JVMs on this machine) or"
+                    + " --backend spark (with --master)");
+        }
+        if (where.equals("local") && (master != null || !conf.isEmpty())) {
+            throw new IllegalArgumentException("--master and --conf are for --backend spark; add it, or leave them out");
         }
         Sweep sweep = (spec == null ? Sweep.example() : Sweep.load(spec)).parallel(parallel).out(out);
+        if (where.equals("spark")) {
+            sweep.spark(master == null ? "local[" + parallel + "]" : master);
+            conf.forEach(sweep::sparkConf);
+        }
         SweepPlan plan;
         try {
             plan = sweep.plan(); // bad fields and values stop here, before anything trains

@@ -56,6 +56,8 @@ public final class Sweep {
     private int parallel = 1;
     private Path out = Path.of("out", "sweep");
     private boolean quiet;
+    private String sparkMaster; // null: the local backend
+    private final Map<String, String> sparkConf = new LinkedHashMap<>();
 
     private Sweep(String model, String data) {
         if (data == null || data.isBlank()) {
@@ -109,6 +111,42 @@ public final class Sweep {
     public Sweep parallel(int n) { this.parallel = positive("parallel", n); return this; }
     /** Where trials/, runs/, results.json, results.csv and report.html go (default out/sweep). */
     public Sweep out(Path dir) { this.out = dir; return this; }
+    /**
+     * Runs the trials on Apache Spark instead of child JVMs of this one: {@code local[N]} (N at a time on this machine,
+     * nothing to install), {@code spark://HOST:PORT} (a standalone cluster), {@code yarn} or {@code k8s://...}. Each
+     * trial is a task that trains in a JVM of its own on an executor's machine, with {@code spark.task.cpus} cores
+     * (default 1), one per executor at a time. Executors must read oneml's install, the model and the data at the
+     * paths this machine uses (docs: examples/sweeps/README.md). This JVM never loads Spark: a driver JVM does.
+     */
+    public Sweep spark(String master) {
+        SparkBackend.checkMaster(master); // its form now; reachability again when the sweep runs
+        this.sparkMaster = master.trim();
+        return this;
+    }
+
+    /** A Spark setting for the sweep's driver and executors, e.g. ("spark.task.cpus", "2"); needs {@link #spark}. */
+    public Sweep sparkConf(String key, String value) {
+        if (key == null || !key.startsWith("spark.")) {
+            throw new IllegalArgumentException("'" + key + "' is not a Spark setting: they start with 'spark.'");
+        }
+        sparkConf.put(key, value);
+        return this;
+    }
+
+    /** Cores of each trial on Spark: {@code spark.task.cpus} if set, else 1. */
+    int sparkThreads() {
+        String v = sparkConf.getOrDefault("spark.task.cpus", "1");
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("spark.task.cpus must be a positive whole number, got '" + v + "'");
+    }
+
     /** No progress lines. */
     public Sweep quiet() { this.quiet = true; return this; }
 
@@ -162,6 +200,10 @@ public final class Sweep {
      */
     public SweepResult run() {
         SweepPlan plan = plan();
+        int sparkThreads = sparkMaster == null ? 0 : sparkThreads();
+        if (sparkMaster != null) {
+            SparkBackend.checkMaster(sparkMaster); // an unreachable cluster is an error before anything is written
+        }
         AtomicFiles.writeString(out.resolve("spec.json"), toJson());
         List<Trial> todo = new ArrayList<>();
         Map<String, TrialResult> done = new LinkedHashMap<>();
@@ -173,9 +215,16 @@ public final class Sweep {
                 todo.add(t);
             }
         }
-        say(String.format(Locale.ROOT, "Sweep: %d trials, %d already done in %s, %d to run, %d at a time (%d %s each)", plan.count(), done.size(),
-                out, todo.size(), parallel, LocalBackend.threadsPerTrial(parallel), LocalBackend.threadsPerTrial(parallel) == 1 ? "thread" : "threads"));
-        List<TrialResult> ran = LocalBackend.run(setup(), todo, out, parallel, this::say);
+        List<TrialResult> ran;
+        if (sparkMaster == null) {
+            say(String.format(Locale.ROOT, "Sweep: %d trials, %d already done in %s, %d to run, %d at a time (%d %s each)", plan.count(), done.size(),
+                    out, todo.size(), parallel, LocalBackend.threadsPerTrial(parallel), LocalBackend.threadsPerTrial(parallel) == 1 ? "thread" : "threads"));
+            ran = LocalBackend.run(setup(), todo, out, parallel, this::say);
+        } else {
+            say(String.format(Locale.ROOT, "Sweep: %d trials, %d already done in %s, %d to run on Spark (%s)", plan.count(), done.size(), out,
+                    todo.size(), sparkMaster));
+            ran = SparkBackend.run(setup(), todo, out, sparkMaster, sparkThreads, sparkConf, this::say);
+        }
         // an interrupt stopped the sweep after the trials in flight; file writes fail while the flag is set (interruptible
         // channels), so it is cleared for writing what was measured and set again for the caller
         boolean interrupted = Thread.interrupted();

@@ -25,16 +25,43 @@ import oneml.train.RunCheckpoint;
 public final class TrialProcess {
     private TrialProcess() {}
 
+    /** The third argument that makes the trial exit when its standard input closes (its starter is gone). */
+    static final String EXIT_WITH_PARENT = "--exit-with-parent";
+
     public static void main(String[] args) {
-        if (args.length != 2) {
-            System.err.println("usage: TrialProcess JOB.json RESULT.json (the local sweep backend starts this; see oneml.sweep.Sweep)");
+        if (args.length < 2 || args.length > 3 || (args.length == 3 && !args[2].equals(EXIT_WITH_PARENT))) {
+            System.err.println("usage: TrialProcess JOB.json RESULT.json [" + EXIT_WITH_PARENT + "] (the sweep backends start this; see oneml.sweep.Sweep)");
             System.exit(2);
+        }
+        if (args.length == 3) {
+            exitWhenStdinCloses();
         }
         JsonObject job = JsonFiles.readObject(Path.of(args[0]), "sweep trial job", JsonFiles.SMALL_FILE_BYTES);
         TrialResult result = run(job);
         result.save(Path.of(args[1]));
         System.out.println(result);
         System.exit(0);
+    }
+
+    /**
+     * A trial whose starter died (a killed sweep, a lost Spark executor) must not train on beside its own retry, writing
+     * the same checkpoints: the starter holds the write end of this process's standard input, and the OS closes it when
+     * the starter dies, however it dies.
+     */
+    private static void exitWhenStdinCloses() {
+        Thread watch = new Thread(() -> {
+            try {
+                while (System.in.read() != -1) {
+                    // nothing is sent; only the end matters
+                }
+            } catch (IOException e) {
+                // a broken pipe is an end too
+            }
+            System.err.println("the process that started this trial is gone: stopping");
+            Runtime.getRuntime().halt(3);
+        }, "oneml-parent-watch");
+        watch.setDaemon(true);
+        watch.start();
     }
 
     /** The job a trial runs from: the sweep's setup, the trial, and its run folder (log, resumable checkpoints). */

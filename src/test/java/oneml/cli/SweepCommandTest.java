@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import oneml.io.AtomicFiles;
@@ -31,8 +34,28 @@ class SweepCommandTest {
         assertEquals(2, r.code(), r.output());
         assertTrue(r.output().contains("error: " + spec + ": unknown field 'rank' for method lora; its fields are [r, alpha"), r.output());
         assertFalse(Files.exists(tmp.resolve("out")));
-        r = CliTest.run("sweep", "--backend", "spark", "--plan");
+        r = CliTest.run("sweep", "--backend", "hadoop", "--plan");
         assertEquals(2, r.code(), r.output());
-        assertTrue(r.output().contains("the Spark backend is not built yet"), r.output());
+        assertTrue(r.output().contains("unknown backend 'hadoop': use --backend local"), r.output());
+        r = CliTest.run("sweep", "--backend", "spark", "--master", "spark//127.0.0.1:7077", "--plan");
+        assertEquals(2, r.code(), r.output());
+        assertTrue(r.output().contains("'spark//127.0.0.1:7077' is not a Spark master URL: use local[N]"), r.output());
+        r = CliTest.run("sweep", "--master", "local[2]", "--plan");
+        assertEquals(2, r.code(), r.output());
+        assertTrue(r.output().contains("--master and --conf are for --backend spark"), r.output());
+        r = CliTest.run("sweep", "--backend", "spark", "--conf", "task.cpus=2", "--plan");
+        assertEquals(2, r.code(), r.output());
+        assertTrue(r.output().contains("'task.cpus' is not a Spark setting"), r.output());
+        // a master nobody listens on: refused before anything is written or trained
+        int port;
+        try (var s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        r = CliTest.run("sweep", "--backend", "spark", "--master", "spark://127.0.0.1:" + port, "--out", tmp.resolve("out").toString());
+        assertEquals(2, r.code(), r.output());
+        assertTrue(r.output().contains("cannot reach the Spark master spark://127.0.0.1:" + port), r.output());
+        assertFalse(Files.exists(tmp.resolve("out")));
     }
 }
