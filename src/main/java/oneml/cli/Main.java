@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code ./oneml} command line: one subcommand per job. */
 @Command(name = "oneml", mixinStandardHelpOptions = true, version = "oneml 0.1.0",
         description = "Parameter-efficient fine-tuning workbench (LoRA, DoRA, QLoRA, IA3, prompt and prefix tuning, adapters) on DJL + libtorch, offline.",
-        subcommands = {CompareCommand.class, SweepCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class, InfoCommand.class, BenchCommand.class,
+        subcommands = {CompareCommand.class, SweepCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class, InfoCommand.class, BenchCommand.class, SweepBenchCommand.class,
                 ShellCommand.class, KernelCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

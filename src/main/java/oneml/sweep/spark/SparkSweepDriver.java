@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,7 +32,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  *
  * <p>Only as many trials are submitted as there are task slots (executors that have registered, times their cores over
  * {@code spark.task.cpus}; N for {@code local[N]}), so a stop request ("stop" on standard input) leaves no queued tasks
- * behind: the trials in flight finish and are recorded, none start. When standard input closes (the sweep's JVM is
+ * behind: the trials in flight finish and are recorded, none start. {@code out/spark/trial-seconds.csv} holds each
+ * trial's time from its job's submission to its result (Spark's scheduling, the trial JVM's start and the trial). When standard input closes (the sweep's JVM is
  * gone) the driver cancels everything and exits. Lines starting with '@' on standard output are for the sweep's JVM
  * ({@code @start ID}, {@code @end ID}); the rest is for people.
  */
@@ -69,15 +71,25 @@ public final class SparkSweepDriver {
         TrialTask task = new TrialTask(threads, drive.get("trial_class_path").getAsString(), drive.get("home").getAsString());
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             System.out.println("Spark " + sc.version() + ", master " + master + ", application " + sc.sc().applicationId());
+            // a cluster's executors register a few seconds after the context: wait for one, so that a trial's time is its own
+            long waitUntil = System.nanoTime() + 120_000_000_000L;
+            while (slots(sc, master, threads) == 0 && System.nanoTime() < waitUntil && !stopping.get()) {
+                Thread.sleep(100);
+            }
             Map<String, JavaFutureAction<List<String>>> running = new LinkedHashMap<>();
             Map<String, String> jobs = new LinkedHashMap<>();
+            Map<String, Long> submitted = new LinkedHashMap<>();
+            StringBuilder times = new StringBuilder("trial,seconds\n");
             int lastSlots = -1;
             while (!pending.isEmpty() || !running.isEmpty()) {
                 for (var it = running.entrySet().iterator(); it.hasNext(); ) {
                     var e = it.next();
                     if (e.getValue().isDone()) {
                         it.remove();
+                        double seconds = (System.nanoTime() - submitted.remove(e.getKey())) / 1e9;
                         record(trials, e.getKey(), jobs.remove(e.getKey()), e.getValue());
+                        times.append(e.getKey()).append(',').append(String.format(Locale.ROOT, "%.3f", seconds)).append('\n');
+                        AtomicFiles.writeString(trials.resolveSibling("spark").resolve("trial-seconds.csv"), times.toString());
                     }
                 }
                 int slots = slots(sc, master, threads);
@@ -89,6 +101,7 @@ public final class SparkSweepDriver {
                     String job = pending.poll();
                     String id = TrialLauncher.trialId(job);
                     sc.setJobDescription("oneml trial " + id);
+                    submitted.put(id, System.nanoTime());
                     running.put(id, sc.parallelize(List.of(job), 1).map(task).collectAsync());
                     jobs.put(id, job);
                     System.out.println("@start " + id);
