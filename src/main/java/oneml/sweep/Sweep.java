@@ -428,8 +428,9 @@ public final class Sweep {
 
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "Sweep(%s on %s, %d steps, batch %d, %d %s from %d)", data,
-                model == null ? "oneml-tiny" : model, steps, batchSize, seeds, seeds == 1 ? "seed" : "seeds", seed));
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "Sweep(%s on %s, %d steps, batch %d, %d %s from %d, %s)", data,
+                model == null ? "oneml-tiny" : model, steps, batchSize, seeds, seeds == 1 ? "seed" : "seeds", seed,
+                sparkMaster == null ? parallel + " at a time locally" : "on Spark " + sparkMaster));
         spaces.forEach(sp -> s.append("\n  ").append(sp));
         return s.toString();
     }
