@@ -95,12 +95,12 @@ System.out.println(Comparison.load(report.getParent()).table().rowCount() + " ro
 //
 // 1. Re-run with `.methods("lora", "full", ...)` (LoRA first), with the order reversed, and with `.warmUp(0)`: how do
 //    the memory bars move?
-// 2. Rank sweep: add `lora-r2`, `lora-r32` with `add(name, LoRAConfig..., 5e-3)` and plot accuracy against parameters.
-// 3. Seeds: run the comparison with `.seed(1)`, `.seed(2)`, `.seed(3)` and give each method's accuracy as a mean and
+// 2. Seeds: run the comparison with `.seed(1)`, `.seed(2)`, `.seed(3)` and give each method's accuracy as a mean and
 //    range. Which gaps survive?
-// 4. Learning-rate sweep for prompt tuning (3e-2 to 1): how close does it get to LoRA at 40 steps?
-// 5. The harder task: `Compare.tiny(Datasets.facts())`, where the model must learn facts, not a label word.
-// 6. In the 70B plan, replace the "+ checkpointing" rows by `.gradientCheckpointing(true)` for every row, then try
+// 3. Sweeps: add `lora-r2` and `lora-r32` with `add(name, LoRAConfig..., 5e-3)` and plot accuracy against parameters;
+//    then sweep prompt tuning's learning rate (3e-2 to 1): how close does it get to LoRA at 40 steps?
+// 4. The harder task: `Compare.tiny(Datasets.facts())`, where the model must learn facts, not a label word.
+// 5. In the 70B plan, replace the "+ checkpointing" rows by `.gradientCheckpointing(true)` for every row, then try
 //    `.attention(MemoryPlanner.Attention.EAGER)`: which rows move, and by how much?
 
 System.out.println("02-compare-peft-methods: done");
