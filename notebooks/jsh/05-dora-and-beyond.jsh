@@ -10,8 +10,8 @@ import org.knowm.xchart.*;
 //
 // Three things that come after a first LoRA run:
 //
-// 1. **DoRA** (weight-decomposed LoRA): LoRA plus a trainable *magnitude* per output row, `useDora(true)`;
-//    **IA3**: no matrices at all, one learned scaling vector per target module.
+// 1. **DoRA** (weight-decomposed LoRA, Liu et al., 2024): LoRA plus a trainable *magnitude* per output row,
+//    `useDora(true)`; **IA3** (Liu et al., 2022): no matrices at all, one learned scaling vector per target module.
 // 2. **Merging**: folding an adapter into the base weights, so inference costs exactly what the base costs, and
 //    undoing it.
 // 3. **Saving and reloading** in Hugging Face PEFT's format, which Python's `peft` reads too.
@@ -145,7 +145,9 @@ for (int i = 0; i < peftModels.size(); i++) {
 }
 System.out.println(mergeCheck);
 
-// The differences are float32 rounding (the sum `W + ΔW` is rounded once instead of the two products separately).
+// The differences are float32 rounding: merged, the model computes `(W + ΔW)·x` from a sum already rounded to float32,
+// where the adapter beside the base computes `W·x + ΔW·x`; and unmerging subtracts `ΔW` from that rounded sum, so `W`
+// comes back to within rounding, not bit for bit.
 //
 // ## 4. Save in PEFT format and reload
 //
@@ -187,14 +189,15 @@ System.out.println(Eval.accuracy(merged, test));
 // The merged model computes what the adapter did (the logits differ by float32 rounding only, printed above), so
 // it gives the same answers. On this positive review ("not flimsy at all . it was solid") the merged model answers
 // `negative`. The answer is wrong, and the adapter gave it before merging too (same logits): merging preserves the model's mistakes as exactly as its successes. This
-// review ("not flimsy at all") is a negation, the kind of example a model trained for 30 steps on word-level cues
-// gets wrong. Its accuracy is 0.920 (92 of 100),
+// review ("not flimsy at all") is a negation, the kind of example a model that has learned word-level cues ("flimsy")
+// can get wrong; notebook 01's LoRA adapter and notebook 03's QLoRA adapter answered it correctly, this DoRA adapter did not, and one
+// review says nothing about which method handles negation better. Its accuracy is 0.920 (92 of 100),
 // as the adapter's was.
 //
 // ## Takeaways
 //
 // * DoRA adds 30208 − 28672 = 1,536 parameters to LoRA (one magnitude per output row of
-//   `q_proj` and `v_proj`); IA3 trains 3776. At 30 steps on this task the three reach similar accuracy;
+//   `q_proj` and `v_proj`); IA3 trains 3776. At 30 steps on this task the three reach the same accuracy (one seed);
 //   DoRA's advantage in its paper is on 7B-scale models and harder tasks, which this notebook does not test.
 // * LoRA, DoRA and IA3 merge: after `merge()` or `mergeAndUnload()` inference costs exactly what the base costs.
 //   Prompt tuning, prefix tuning and bottleneck adapters do not merge: they cost extra tokens, extra keys and values
