@@ -29,7 +29,9 @@ System.out.println(compare);
 // `Compare` first trains the first method for a few discarded steps, so the JVM's one-off first-training cost is
 // not charged to it. In one JVM a later method can reuse memory an earlier one freed, so its peak can read low;
 // `./oneml compare` runs each method in a JVM of its own. Tokens/s is the median step after a warm-up, validations
-// not counted; single short runs on a shared machine are noisy, and `./oneml bench` is the place to measure speed.
+// not counted (a progress line's seconds include the validations); `other_load_pct` is the share of the CPUs other
+// processes used meanwhile. Single short runs on a shared machine are noisy, and `./oneml bench` is the place to
+// measure speed.
 
 var result = compare.run();
 System.out.println(result);
@@ -78,23 +80,28 @@ System.out.println(Comparison.load(report.getParent()).table().rowCount() + " ro
 
 // ## Takeaways
 //
-// * On this 3M-parameter model and this easy task, full fine-tuning is as accurate as any method and not slower: PEFT
-//   is for when the base's gradients and optimizer state do not fit, for many tasks on one base, or for small files.
+// * On this 3M-parameter model and this easy task, full fine-tuning is as accurate as any method and fits easily in
+//   memory; its steps were slower (LoRA's ran about 1.7x faster here, 1.34x in the README's bench), which matters little
+//   for a run of a few seconds. PEFT is for when the base's gradients and optimizer state do not fit, for many tasks on
+//   one base, or for small files.
 // * The trainable share spans three orders of magnitude; accuracy after 40 steps (one seed, 60 rows) separates the
 //   virtual-token methods from the rest, and nothing finer.
 // * LoRA, DoRA, QLoRA and IA3 can be merged into the weights and then cost nothing at inference; prompt tuning, prefix
 //   tuning and adapters cannot, and cost extra tokens, keys and values, or a small MLP per block every time.
-// * Memory figures from one JVM show the run order unless the first method is warmed up; planned figures depend on
-//   checkpointing and the attention kernel, so say which.
+// * Memory measured in one JVM is a rough figure even after the warm-up (full fine-tuning read 1.7x the plan here, 0.99x
+//   in the tests' fresh JVMs); planned figures depend on checkpointing and the attention kernel, so say which.
 //
 // ## Exercises
 //
-// 1. Re-run with `.methods("lora", "full", ...)` (LoRA first) and with the order reversed: how do the memory bars move?
-// 2. Rank sweep: add `lora-r2`, `lora-r32` with `add(name, LoRAConfig..., 5e-3)` and plot accuracy against parameters.
-// 3. Seeds: run the comparison with `.seed(1)`, `.seed(2)`, `.seed(3)` and give each method's accuracy as a mean and
+// 1. Re-run with `.methods("lora", "full", ...)` (LoRA first), with the order reversed, and with `.warmUp(0)`: how do
+//    the memory bars move?
+// 2. Seeds: run the comparison with `.seed(1)`, `.seed(2)`, `.seed(3)` and give each method's accuracy as a mean and
 //    range. Which gaps survive?
-// 4. Learning-rate sweep for prompt tuning (3e-2 to 1): how close does it get to LoRA at 40 steps?
-// 5. The harder task: `Compare.tiny(Datasets.facts())`, where the model must learn facts, not a label word.
+// 3. Sweeps: add `lora-r2` and `lora-r32` with `add(name, LoRAConfig..., 5e-3)` and plot accuracy against parameters;
+//    then sweep prompt tuning's learning rate (3e-2 to 1): how close does it get to LoRA at 40 steps?
+// 4. The harder task: `Compare.tiny(Datasets.facts())`, where the model must learn facts, not a label word.
+// 5. In the 70B plan, replace the "+ checkpointing" rows by `.gradientCheckpointing(true)` for every row, then try
+//    `.attention(MemoryPlanner.Attention.EAGER)`: which rows move, and by how much?
 
 System.out.println("02-compare-peft-methods: done");
 /exit

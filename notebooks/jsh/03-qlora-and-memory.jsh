@@ -95,8 +95,9 @@ System.out.println(formats);
 // bits per parameter (a float32 scale per 64 weights is 0.5 bits, an 8-bit one 0.125) at no visible cost in error.
 //
 // Does the error matter for the model? We measure the perplexity of each bare base (both adapters are still zero) on
-// the 200 validation reviews, twice: as the task writes them (`review : ... sentiment :`) and with those markers
-// stripped. The pretraining corpus has sentences like the reviews but never the markers, so on the marked text both
+// the 200 validation reviews. Perplexity is e raised to the average loss per token: roughly how many equally likely
+// next tokens the model is hesitating between (lower is better; 1 would be certainty). We measure it twice: on the
+// reviews as the task writes them (`review : ... sentiment :`) and with those markers stripped. The pretraining corpus has sentences like the reviews but never the markers, so on the marked text both
 // bases are confused by tokens they never saw in that order, and that confusion swamps the small effect we are
 // looking for; the stripped text is text the model knows, where a change in perplexity measures the 4-bit damage.
 
@@ -163,9 +164,11 @@ System.out.println(Table.create("LoRA vs QLoRA, 30 steps (first 100 test reviews
 // ("accuracy before" is the float32 base for both: the adapters start at zero.) After 30 steps LoRA answers
 // 0.99 and QLoRA 0.99 of the first 100 test reviews correctly (one seed each: a difference of a
 // review or two is noise). The tokens/s column is the median step after a warm-up, validation not counted: here
-// 55 for LoRA and 69 for QLoRA, far below what this machine does when idle, because other
-// programs were using its two cores. That QLoRA reads faster than LoRA in this run is noise, not a finding (it does
-// strictly more work per step); `./oneml bench` is the place to measure speed.
+// 55 for LoRA and 69 for QLoRA, about forty times
+// below the same LoRA step in notebook 01 (about 2,000 tokens/s there): LoRA's 30 steps took
+// 120.8 s, most likely because other programs were using the machine's two cores.
+// That QLoRA reads faster than LoRA in this run is noise, not a finding (it does strictly more work per step);
+// `./oneml bench` is the place to measure speed.
 //
 // ## 6. Where the memory goes, and what it costs
 //
@@ -176,7 +179,7 @@ System.out.println(Table.create("LoRA vs QLoRA, 30 steps (first 100 test reviews
 //   memory than float32 (~3.9× less than bf16, the usual precision of a large base). To compute, a layer dequantises its
 //   weight to float32.
 // * **What happens to that float32 weight depends on the model's size.** Plain backward needs each layer's weight
-//   again, so autograd keeps every dequantised float32 weight alive until the gradient reaches that layer. With a
+//   again, so autograd (libtorch's automatic differentiation, which records what backward will need) keeps every dequantised float32 weight alive until the gradient reaches that layer. With a
 //   4-bit base whose float32 linear weights would take 64 MiB or more, the trainer checkpoints per block instead: the
 //   forward pass keeps only each block's input, and backward re-runs one block at a time (dequantising its weights
 //   again), so at most one block's float32 weights and activations are alive at once. **Below 64 MiB, which is this
@@ -221,7 +224,8 @@ System.out.println("[chart] " + chart3__.getTitle());
 //   perplexity is within a fraction of a percent of the float32 base's.
 // * LoRA over a 4-bit base trains to the same accuracy here as over a float32 base (one seed, 30 steps).
 // * The memory saving needs large weights and comes with recompute and dequantisation time; on a 3M-parameter model
-//   QLoRA saves nothing worth having and is slower. Here plain LoRA, or full fine-tuning (notebook 02), is the choice.
+//   QLoRA saves nothing worth having and is slower (0.84x LoRA's tokens/s in the README's bench; this notebook's own
+//   timings are too noisy to show it). Here plain LoRA, or full fine-tuning (notebook 02), is the choice.
 // * QLoRA's paper adds paged optimizers (optimizer state moved to CPU memory under GPU memory pressure) as its third
 //   contribution; oneml trains on CPU and has no equivalent.
 //

@@ -10,8 +10,8 @@ import org.knowm.xchart.*;
 //
 // Three things that come after a first LoRA run:
 //
-// 1. **DoRA** (weight-decomposed LoRA): LoRA plus a trainable *magnitude* per output row, `useDora(true)`;
-//    **IA3**: no matrices at all, one learned scaling vector per target module.
+// 1. **DoRA** (weight-decomposed LoRA, Liu et al., 2024): LoRA plus a trainable *magnitude* per output row,
+//    `useDora(true)`; **IA3** (Liu et al., 2022): no matrices at all, one learned scaling vector per target module.
 // 2. **Merging**: folding an adapter into the base weights, so inference costs exactly what the base costs, and
 //    undoing it.
 // 3. **Saving and reloading** in Hugging Face PEFT's format, which Python's `peft` reads too.
@@ -82,17 +82,21 @@ System.out.println(Table.create("after 30 steps (first 100 test reviews)",
         DoubleColumn.create("final train loss", runs.stream().mapToDouble(r -> round(r.finalTrainLoss(), 4)).toArray()),
         DoubleColumn.create("seconds", runs.stream().mapToDouble(r -> round(r.seconds(), 1)).toArray())));
 
-// All three reach 0.92, 0.92 and 0.92 accuracy on the first 100 test reviews (LoRA, DoRA,
-// IA3; one seed, 30 steps, learning rates not tuned: read equal figures as "all learned the format and the labels",
-// not as a ranking). "accuracy before" is 0 because the untrained model does not answer with a label word
-// at all (an exact-match score measures the answer format first).
+// All three reach 0.92 accuracy on the first 100 test reviews (LoRA, DoRA, IA3; one seed, 30 steps, learning
+// rates not tuned: read equal figures as "all learned the format and the labels", not as a ranking). "accuracy before"
+// is 0 because the untrained model does not answer with a label word at all (an exact-match score measures the
+// answer format first). The final training losses differ more (0.136 LoRA, 0.1276 DoRA, 0.2174
+// IA3): accuracy only asks whether the right label word comes out on top, the loss also asks how sure the model is of it.
+// On the loss chart IA3 drops fastest over the first ten steps, LoRA and DoRA track each other closely, and from about
+// step 12 the three curves lie together near the bottom.
 //
 // Speed: DoRA does strictly more work per step than LoRA (it recomputes the row norms of the adapted weight in every
-// forward pass), and IA3 the least (an element-wise scale, no matrices). The table's seconds do not show that: LoRA
-// took 5.2 s and DoRA 4.2 s, because LoRA ran first and paid the kernel's warm-up, and the seconds
-// include the validations. Timings worth comparing come from the median step after a warm-up
+// forward pass), and IA3 the least (an element-wise scale, no matrices). The table's seconds do not show the first of
+// these: LoRA took 3.3 s, DoRA 2.9 s and IA3 2.8 s. LoRA trained first in this kernel, so it most
+// likely paid the JVM's one-off first-training cost (compiled code, thread pools), and the seconds include the two
+// validations. Timings worth comparing come from the median step after a warm-up
 // (`TrainingRun.steadyTokensPerSecond()`), and even those, from single short runs on a shared 2-core machine, are
-// noisy: `./oneml bench` (repeated rounds on a larger model) is the place to measure speed.
+// noisy: `./oneml bench` (repeated rounds, at three model sizes) is the place to measure speed.
 //
 // ## 3. Merge and unmerge
 //
@@ -141,7 +145,9 @@ for (int i = 0; i < peftModels.size(); i++) {
 }
 System.out.println(mergeCheck);
 
-// The differences are float32 rounding (the sum `W + ΔW` is rounded once instead of the two products separately).
+// The differences are float32 rounding: merged, the model computes `(W + ΔW)·x` from a sum already rounded to float32,
+// where the adapter beside the base computes `W·x + ΔW·x`; and unmerging subtracts `ΔW` from that rounded sum, so `W`
+// comes back to within rounding, not bit for bit.
 //
 // ## 4. Save in PEFT format and reload
 //
@@ -183,14 +189,15 @@ System.out.println(Eval.accuracy(merged, test));
 // The merged model computes what the adapter did (the logits differ by float32 rounding only, printed above), so
 // it gives the same answers. On this positive review ("not flimsy at all . it was solid") the merged model answers
 // `negative`. The answer is wrong, and the adapter gave it before merging too (same logits): merging preserves the model's mistakes as exactly as its successes. This
-// review ("not flimsy at all") is a negation, the kind of example a model trained for 30 steps on word-level cues
-// gets wrong. Its accuracy is 0.920 (92 of 100),
+// review ("not flimsy at all") is a negation, the kind of example a model that has learned word-level cues ("flimsy")
+// can get wrong; notebook 01's LoRA adapter and notebook 03's QLoRA adapter answered it correctly, this DoRA adapter did not, and one
+// review says nothing about which method handles negation better. Its accuracy is 0.920 (92 of 100),
 // as the adapter's was.
 //
 // ## Takeaways
 //
 // * DoRA adds 30208 − 28672 = 1,536 parameters to LoRA (one magnitude per output row of
-//   `q_proj` and `v_proj`); IA3 trains 3776. At 30 steps on this task the three reach similar accuracy;
+//   `q_proj` and `v_proj`); IA3 trains 3776. At 30 steps on this task the three reach the same accuracy (one seed);
 //   DoRA's advantage in its paper is on 7B-scale models and harder tasks, which this notebook does not test.
 // * LoRA, DoRA and IA3 merge: after `merge()` or `mergeAndUnload()` inference costs exactly what the base costs.
 //   Prompt tuning, prefix tuning and bottleneck adapters do not merge: they cost extra tokens, extra keys and values
