@@ -69,6 +69,7 @@ var share = new CategoryChartBuilder().width(640).height(360).title("Share of th
 share.getStyler().setLegendVisible(false);
 share.getStyler().setXAxisLabelRotation(15);   // four long names side by side overlap
 share.getStyler().setLabelsVisible(true);
+share.getStyler().setDecimalPattern("0.###");   // 0.066, not .066
 share.addSeries("trainable %", sizes.stringColumn("method").asList(), sizes.doubleColumn("trainable %").asList());
 var chart1__ = share;
 System.out.println("[chart] " + chart1__.getTitle());

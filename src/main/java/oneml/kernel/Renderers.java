@@ -163,7 +163,10 @@ final class Renderers {
                 .append(escape(String.valueOf(r.stopReason()))).append(" after ").append(r.stepsRun()).append(" steps")
                 .append(r.message() == null || r.message().isEmpty() ? "" : " (" + escape(r.message()) + ")")
                 .append("<table>");
-        row(s, "time", String.format(Locale.ROOT, "%.1f s, %,.0f tokens/s", r.seconds(), r.tokensPerSecond()));
+        row(s, "time", String.format(Locale.ROOT, "%.1f s in all, %.1f s of it in training steps (validations are the rest)", r.seconds(),
+                r.trainingSeconds()));
+        row(s, "speed", String.format(Locale.ROOT, "%,.0f tokens/s in a median training step after warm-up (a noisy figure on a shared"
+                + " machine; ./oneml bench measures speed)", r.steadyTokensPerSecond()));
         row(s, "trainable parameters", String.format(Locale.ROOT, "%,d", r.trainableParameters()));
         row(s, "final train loss", String.format(Locale.ROOT, "%.4f (mean of the last tenth of the steps)", r.finalTrainLoss()));
         if (r.evaluations().rowCount() > 0) {

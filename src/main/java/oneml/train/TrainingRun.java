@@ -27,6 +27,9 @@ public record TrainingRun(
 
     /** Seconds spent in optimiser steps only (forward, backward, update), without validations. */
     public double trainingSeconds() {
+        if (!history.containsColumn("tokens_per_s") || !history.containsColumn("tokens")) {
+            return Double.NaN; // a history made by hand, without timings
+        }
         double sum = 0;
         for (int i = 0; i < history.rowCount(); i++) {
             double tps = history.doubleColumn("tokens_per_s").getDouble(i);
@@ -48,7 +51,7 @@ public record TrainingRun(
      */
     public double steadyTokensPerSecond() {
         int n = history.rowCount();
-        if (n == 0) {
+        if (n == 0 || !history.containsColumn("tokens_per_s")) {
             return 0;
         }
         int warmup = Math.min(5, n / 5);
@@ -80,8 +83,8 @@ public record TrainingRun(
     @Override
     public String toString() {
         return String.format(Locale.ROOT,
-                "TrainingRun(%s after %d steps in %.1f s, %,.0f tok/s, final train loss %.4f, best val loss %.4f at step %d%s)",
-                stopReason, stepsRun, seconds, tokensPerSecond(), finalTrainLoss(), bestValidationLoss, bestStep,
+                "TrainingRun(%s after %d steps in %.1f s, %,.0f tok/s in a median training step, final train loss %.4f, best val loss %.4f at step %d%s)",
+                stopReason, stepsRun, seconds, steadyTokensPerSecond(), finalTrainLoss(), bestValidationLoss, bestStep,
                 message == null || message.isEmpty() ? "" : "; " + message);
     }
 }

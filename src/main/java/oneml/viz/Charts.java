@@ -33,7 +33,7 @@ public final class Charts {
      * (the Jupyter kernel draws it live while a run trains).
      */
     public static XYChart loss(double[] steps, double[] trainLoss, double[] validationSteps, double[] validationLoss, String title) {
-        XYChart chart = new XYChartBuilder().width(640).height(360).title(title).xAxisTitle("step").yAxisTitle("loss (cross-entropy)").build();
+        XYChart chart = fitTitle(new XYChartBuilder().width(640).height(360).title(title).xAxisTitle("step").yAxisTitle("loss (cross-entropy)").build());
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         chart.getStyler().setMarkerSize(5);
         if (steps.length > 0) {
@@ -53,6 +53,26 @@ public final class Charts {
             val.setLineColor(new java.awt.Color(0xff, 0x7f, 0x0e));
             val.setMarkerColor(new java.awt.Color(0xff, 0x7f, 0x0e));
         }
+        return chart;
+    }
+
+    /**
+     * Shrinks the title's font (down to 9 points) until the title fits the chart's width: XChart neither wraps nor
+     * shortens a title, it clips it at the edges, and a clipped title hides what is drawn.
+     */
+    public static <C extends org.knowm.xchart.internal.chartpart.Chart<?, ?>> C fitTitle(C chart) {
+        var styler = chart.getStyler();
+        java.awt.Font font = styler.getChartTitleFont();
+        var g = new java.awt.image.BufferedImage(1, 1, java.awt.image.BufferedImage.TYPE_INT_ARGB).createGraphics();
+        try {
+            int room = chart.getWidth() - 2 * styler.getChartPadding() - 8;
+            while (font.getSize2D() > 9 && g.getFontMetrics(font).stringWidth(chart.getTitle()) > room) {
+                font = font.deriveFont(font.getSize2D() - 0.5f);
+            }
+        } finally {
+            g.dispose();
+        }
+        styler.setChartTitleFont(font);
         return chart;
     }
 

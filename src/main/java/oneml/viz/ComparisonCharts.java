@@ -34,11 +34,11 @@ public final class ComparisonCharts {
      * axis: final losses a thousand times apart (0.0006 and 0.6) would otherwise all sit on zero.
      */
     public static XYChart lossCurves(Comparison c) {
-        XYChart chart = new XYChartBuilder().width(720).height(420)
+        XYChart chart = Charts.fitTitle(new XYChartBuilder().width(820).height(420)
                 .title("Loss per method on " + c.dataset() + " (log scale; lines: training, moving average; dots: validation)")
-                .xAxisTitle("step").yAxisTitle("loss (cross-entropy, nats per token, log scale)").build();
+                .xAxisTitle("step").yAxisTitle("loss (cross-entropy, nats per token, log scale)").build());
         chart.getStyler().setYAxisLogarithmic(true);
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE); // inside, it hid the lines' ends
         chart.getStyler().setMarkerSize(6);
         List<MethodResult> shown = withNumbers(c);
         for (int i = 0; i < shown.size(); i++) {
@@ -110,8 +110,8 @@ public final class ComparisonCharts {
      * other method beats on both fewer parameters and higher accuracy. The untrained model's accuracy is a dashed line.
      */
     public static XYChart qualityVsTrainable(Comparison c) {
-        XYChart chart = new XYChartBuilder().width(720).height(420).title("Accuracy against trainable parameters (Pareto view)")
-                .xAxisTitle("trainable parameters (% of the model, log scale)").yAxisTitle("test accuracy").build();
+        XYChart chart = Charts.fitTitle(new XYChartBuilder().width(720).height(420).title("Accuracy against trainable parameters (Pareto view)")
+                .xAxisTitle("trainable parameters (% of the model, log scale)").yAxisTitle("test accuracy").build());
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setMarkerSize(10);
@@ -180,7 +180,8 @@ public final class ComparisonCharts {
     }
 
     private static CategoryChart bars(String title, String yTitle) {
-        CategoryChart chart = new CategoryChartBuilder().width(720).height(400).title(title).xAxisTitle("method").yAxisTitle(yTitle).build();
+        CategoryChart chart = Charts.fitTitle(new CategoryChartBuilder().width(720).height(400).title(title).xAxisTitle("method").yAxisTitle(yTitle).build());
+        chart.getStyler().setDecimalPattern("#,##0.###"); // labels read 0.066, not .066
         chart.getStyler().setLegendVisible(false);
         chart.getStyler().setLabelsVisible(false);
         chart.getStyler().setXAxisLabelRotation(30);
