@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import jdk.jshell.JShell;
 import oneml.Train;
+import oneml.sweep.SweepProgress;
 import oneml.train.ConsoleProgress;
 import oneml.train.StopReason;
 import oneml.train.TrainingRun;
@@ -265,11 +266,13 @@ public final class OnemlKernel extends BaseKernel {
             }
         };
         Train.progress(() -> getIO().display.isAttached() ? new NotebookProgress(cell, System::nanoTime) : new ConsoleProgress(System.out));
+        SweepProgress.display(() -> getIO().display.isAttached() ? new NotebookSweepProgress(cell) : null);
     }
 
     @Override
     public void onShutdown(boolean isRestarting) {
         Train.progress(null);
+        SweepProgress.display(null);
         try {
             super.onShutdown(isRestarting);
         } finally {

@@ -15,8 +15,13 @@ import oneml.compare.MemoryPlan;
 import oneml.data.TextDataset;
 import oneml.peft.Adapter;
 import oneml.peft.PeftModel;
+import oneml.sweep.Sweep;
+import oneml.sweep.SweepPlan;
+import oneml.sweep.SweepResult;
+import oneml.sweep.TrialResult;
 import oneml.train.Evaluator;
 import oneml.train.TrainingRun;
+import oneml.viz.ComparisonReport;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.display.RenderContext;
 import org.dflib.jjava.jupyter.kernel.display.RenderFunction;
@@ -31,8 +36,9 @@ import tech.tablesaw.io.html.HtmlWriter;
 
 /**
  * How cell values look in a notebook: Tablesaw tables as HTML (first rows, then the shape) and text, XChart
- * charts as PNG (SVG on request), oneml's configs, PEFT models, training runs, evaluation results and datasets
- * as small HTML summaries, each with its {@code toString()} as text/plain. A renderer that fails falls back to
+ * charts as PNG (SVG on request), oneml's configs, PEFT models, training runs, evaluation results, datasets, sweeps
+ * (their plan), sweep plans and sweep results (with a chart) as small HTML summaries, each with its {@code toString()}
+ * as text/plain. A renderer that fails falls back to
  * text instead of failing the cell.
  */
 final class Renderers {
@@ -79,6 +85,18 @@ final class Renderers {
             new Kind(MemoryPlan.class, HTML, List.of(MIMEType.TEXT_PLAIN), (p, ctx) -> {
                 ctx.renderIfRequested(HTML, () -> planHtml((MemoryPlan) p));
                 ctx.renderIfRequested(MIMEType.TEXT_PLAIN, p::toString);
+            }),
+            new Kind(Sweep.class, HTML, List.of(MIMEType.TEXT_PLAIN), (w, ctx) -> {
+                ctx.renderIfRequested(HTML, () -> sweepHtml((Sweep) w));
+                ctx.renderIfRequested(MIMEType.TEXT_PLAIN, w::toString);
+            }),
+            new Kind(SweepPlan.class, HTML, List.of(MIMEType.TEXT_PLAIN), (p, ctx) -> {
+                ctx.renderIfRequested(HTML, () -> sweepPlanHtml((SweepPlan) p));
+                ctx.renderIfRequested(MIMEType.TEXT_PLAIN, p::toString);
+            }),
+            new Kind(SweepResult.class, HTML, List.of(MIMEType.TEXT_PLAIN), (r, ctx) -> {
+                ctx.renderIfRequested(HTML, () -> sweepResultHtml((SweepResult) r));
+                ctx.renderIfRequested(MIMEType.TEXT_PLAIN, r::toString);
             }),
             new Kind(PeftModel.class, HTML, List.of(), (m, ctx) -> ctx.renderIfRequested(HTML, () -> peftHtml((PeftModel) m))),
             new Kind(Evaluator.TaskResult.class, HTML, List.of(),
@@ -190,6 +208,98 @@ final class Renderers {
 
     static String planHtml(MemoryPlan p) {
         return "<div class=\"oneml-plan\"><div>" + escape(p.shape().toString()) + "</div>" + tableHtml(p.table()) + "</div>";
+    }
+
+    /** Values of a field shown before "… (N values)". */
+    static final int SHOWN_VALUES = 8;
+
+    /** A sweep: its settings and its plan (trials per space, the swept fields and their values, the fixed ones). */
+    static String sweepHtml(Sweep w) {
+        String head = w.toString().lines().findFirst().orElse("Sweep");
+        StringBuilder s = new StringBuilder("<div class=\"oneml-sweep\"><b>").append(escape(head)).append("</b>");
+        SweepPlan plan;
+        try {
+            plan = w.plan();
+        } catch (IllegalArgumentException e) {
+            return s.append("<div style=\"color:#b00\">").append(escape("cannot plan: " + e.getMessage())).append("</div></div>").toString();
+        }
+        return s.append(planSummary(plan)).append("<div style=\"color:#666\">").append(escape("plan() lists the trials; run() runs them, "
+                + "writing into " + w.out())).append("</div></div>").toString();
+    }
+
+    static String sweepPlanHtml(SweepPlan p) {
+        return "<div class=\"oneml-sweep-plan\">" + planSummary(p) + tableHtml(p.table()) + "</div>";
+    }
+
+    /** "16 trials (8 lora, 8 dora), 2 seeds each", then a row per space: trials, swept fields with values, fixed fields. */
+    private static String planSummary(SweepPlan p) {
+        StringBuilder s = new StringBuilder("<div>").append(escape(p.toString().lines().findFirst().orElse(""))).append("</div>");
+        s.append("<table><tr><th style=\"text-align:left\">space</th><th>trials</th><th style=\"text-align:left\">swept</th>"
+                + "<th style=\"text-align:left\">fixed</th></tr>");
+        Map<String, Integer> counts = p.countsByName();
+        p.values().forEach((name, fields) -> {
+            List<String> swept = new ArrayList<>();
+            List<String> fixed = new ArrayList<>();
+            fields.forEach((field, values) -> {
+                if (values.size() > 1) {
+                    List<String> shown = values.size() > SHOWN_VALUES ? values.subList(0, SHOWN_VALUES) : values;
+                    swept.add(field + " ∈ {" + String.join(", ", shown) + (values.size() > SHOWN_VALUES ? ", … (" + values.size() + " values)" : "") + "}");
+                } else {
+                    fixed.add(field + "=" + values.get(0));
+                }
+            });
+            s.append("<tr><td style=\"text-align:left\"><b>").append(escape(name)).append("</b></td><td>").append(counts.get(name))
+                    .append("</td><td style=\"text-align:left\">").append(escape(swept.isEmpty() ? "(nothing: seeds only)" : String.join("; ", swept)))
+                    .append("</td><td style=\"text-align:left;color:#666;white-space:normal\">").append(escape(String.join(", ", fixed)))
+                    .append("</td></tr>");
+        });
+        s.append("</table>");
+        long refused = p.trials().stream().filter(t -> t.problem() != null).count();
+        if (refused > 0) {
+            s.append("<div style=\"color:#b00\">").append(refused).append(refused == 1 ? " trial cannot run" : " trials cannot run")
+                    .append(" (its config refuses the combination; it becomes a FAILED row)</div>");
+        }
+        return s.toString();
+    }
+
+    /**
+     * A sweep's results: a summary line, each space's best configuration and every configuration over seeds (the swept
+     * fields, n, and the main metrics' means and standard deviations), the sweep's first chart, and the failures.
+     */
+    static String sweepResultHtml(SweepResult r) {
+        List<String> swept = r.sweptFields();
+        StringBuilder s = new StringBuilder("<div class=\"oneml-sweep-result\"><b>SweepResult</b>: ").append(escape(String.format(Locale.ROOT,
+                "%s on %s, %d trials, %d failed%s", r.data(), r.model(), r.trials().size(), r.failedCount(),
+                swept.isEmpty() ? "" : "; swept: " + String.join(", ", swept))));
+        s.append("<div><b>Best per space</b> (lowest mean best_val_loss over seeds)</div>").append(tableHtml(summary(r.best("best_val_loss"), swept)));
+        s.append("<div><b>Every configuration</b>, mean and std over seeds (aggregates())</div>")
+                .append(tableHtml(summary(r.aggregates(), swept)));
+        Map<String, Chart<?, ?>> charts = r.charts();
+        if (!charts.isEmpty()) {
+            Chart<?, ?> chart = charts.values().iterator().next();
+            s.append("<img alt=\"").append(escape(chart.getTitle())).append("\" src=\"data:image/png;base64,").append(png(chart)).append("\">");
+            if (charts.size() > 1) {
+                s.append("<div style=\"color:#666\">").append(escape("more: chart(metric, field), heatmap(metric, x, y), pareto(cost, quality); "
+                        + "charts() has the report's " + charts.size())).append("</div>");
+            }
+        }
+        String failed = r.trials().stream().filter(t -> t.status() == TrialResult.Status.FAILED).map(t -> t.trial().id() + ": " + t.message())
+                .reduce((a, b) -> a + "; " + b).orElse("");
+        if (!failed.isEmpty()) {
+            s.append("<div style=\"color:#b00\">").append(escape("failed: " + failed)).append("</div>");
+        }
+        return s.append("</div>").toString();
+    }
+
+    /** An aggregates table cut to what a reader compares: space, the swept fields, n, failed and the main metrics. */
+    private static Table summary(Table aggregates, List<String> swept) {
+        List<String> keep = new ArrayList<>();
+        keep.add("name");
+        keep.addAll(swept);
+        keep.addAll(List.of("n", "failed", "best_val_loss_mean", "best_val_loss_std", "accuracy_mean", "accuracy_std", "peak_mb_mean", "train_s_mean"));
+        Table t = aggregates.selectColumns(keep.stream().filter(aggregates::containsColumn).toArray(String[]::new));
+        t.setName(aggregates.name());
+        return ComparisonReport.formatted(t);
     }
 
     static String peftHtml(PeftModel m) {

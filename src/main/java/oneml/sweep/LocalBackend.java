@@ -4,14 +4,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * The local backend: each trial in a child JVM of its own, {@code parallel} at a time. A training uses its whole
@@ -40,12 +37,11 @@ final class LocalBackend {
 
     /**
      * Runs {@code trials} and returns their results in plan order (those not started because the calling thread was
-     * interrupted are missing); {@code say} gets a line as each trial starts and ends.
+     * interrupted are missing); {@code progress} hears of each trial as it starts and ends.
      */
-    static List<TrialResult> run(Setup setup, List<Trial> trials, Path out, int parallel, Consumer<String> say) {
+    static List<TrialResult> run(Setup setup, List<Trial> trials, Path out, int parallel, SweepProgress progress) {
         int threads = threadsPerTrial(parallel);
         AtomicBoolean stopping = new AtomicBoolean();
-        AtomicInteger done = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "oneml-sweep-trial");
             t.setDaemon(true);
@@ -62,10 +58,10 @@ final class LocalBackend {
                     r = TrialProcess.run(setup, t, runDir(out, t));
                     r.save(resultFile(out, t));
                 } else {
-                    say.accept("start " + t.id() + ": " + t.describe());
+                    progress.started(t);
                     r = runChild(setup, t, out, threads);
                 }
-                say.accept(String.format(Locale.ROOT, "[%d/%d] %s", done.incrementAndGet(), trials.size(), r));
+                progress.ended(r);
                 return r;
             }));
         }
@@ -84,7 +80,7 @@ final class LocalBackend {
                     // stop cleanly: no new trials, the ones in flight finish and are recorded
                     interrupted = true;
                     if (stopping.compareAndSet(false, true)) {
-                        say.accept("interrupted: waiting for the trials in flight, starting no more");
+                        progress.note("interrupted: waiting for the trials in flight, starting no more");
                     }
                 } catch (ExecutionException e) {
                     throw new IllegalStateException("the sweep's trial runner failed: " + e.getCause().getMessage(), e.getCause());

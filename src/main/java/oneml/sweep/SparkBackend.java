@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -90,7 +89,8 @@ final class SparkBackend {
      * asks the driver to start no more; the trials in flight finish and are recorded).
      */
     static List<TrialResult> run(Setup setup, List<Trial> trials, Path out, String master, int threads, Map<String, String> conf,
-            Consumer<String> say) {
+            SweepProgress progress) {
+        Consumer<String> say = progress::note;
         if (trials.isEmpty()) {
             return List.of();
         }
@@ -148,7 +148,7 @@ final class SparkBackend {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the Spark driver: " + e.getMessage(), e);
         }
-        Thread relay = relay(p, byId, outDir, say);
+        Thread relay = relay(p, byId, outDir, progress);
         while (true) {
             try {
                 code = p.waitFor();
@@ -184,34 +184,41 @@ final class SparkBackend {
         return results;
     }
 
-    /** Passes the driver's lines on: progress markers become the same lines the local backend prints. */
-    private static Thread relay(Process p, Map<String, Trial> byId, Path out, Consumer<String> say) {
-        AtomicInteger done = new AtomicInteger();
+    /** Passes the driver's lines on: its markers become the progress's events, the rest notes. */
+    private static Thread relay(Process p, Map<String, Trial> byId, Path out, SweepProgress progress) {
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
-                    if (line.startsWith("@start ")) {
-                        Trial trial = byId.get(line.substring(7).trim());
-                        say.accept("start " + (trial == null ? line.substring(7) : trial.id() + ": " + trial.describe()));
-                    } else if (line.startsWith("@end ")) {
-                        Trial trial = byId.get(line.substring(5).trim());
-                        String shown = trial == null ? line.substring(5) : TrialResult.load(LocalBackend.resultFile(out, trial)).toString();
-                        say.accept(String.format(Locale.ROOT, "[%d/%d] %s", done.incrementAndGet(), byId.size(), shown));
+                    Trial trial = line.startsWith("@") ? byId.get(line.substring(line.indexOf(' ') + 1).trim()) : null;
+                    if (line.startsWith("@start ") && trial != null) {
+                        progress.started(trial);
+                    } else if (line.startsWith("@end ") && trial != null) {
+                        progress.ended(TrialResult.load(LocalBackend.resultFile(out, trial)));
                     } else if (line.startsWith("@slots ")) {
                         String n = line.substring(7).trim();
-                        say.accept("Spark: " + n + (n.equals("1") ? " trial" : " trials") + " can run at once");
-                    } else {
-                        say.accept(line);
+                        progress.note("Spark: " + n + (n.equals("1") ? " trial" : " trials") + " can run at once");
+                    } else if (!line.startsWith("@")) {
+                        progress.note(line);
                     }
                 }
             } catch (IOException | RuntimeException e) {
-                say.accept("lost the Spark driver's output: " + e.getMessage());
+                progress.note("lost the Spark driver's output: " + e.getMessage());
             }
         }, "oneml-spark-relay");
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /** Trials at a time, as far as this JVM can tell before the driver counts executors: N / cores per trial for local[N]. */
+    static int expectedSlots(String master, int threads, int parallel) {
+        var m = LOCAL.matcher(master.trim());
+        if (m.matches() && m.group(2) != null) {
+            int cores = m.group(2).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(2));
+            return Math.max(1, cores / threads);
+        }
+        return m.matches() ? 1 : Math.max(1, parallel);
     }
 
     static boolean isOnThisMachine(String master) {

@@ -219,11 +219,18 @@ public final class Sweep {
         if (sparkMaster == null) {
             say(String.format(Locale.ROOT, "Sweep: %d trials, %d already done in %s, %d to run, %d at a time (%d %s each)", plan.count(), done.size(),
                     out, todo.size(), parallel, LocalBackend.threadsPerTrial(parallel), LocalBackend.threadsPerTrial(parallel) == 1 ? "thread" : "threads"));
-            ran = LocalBackend.run(setup(), todo, out, parallel, this::say);
+            SweepProgress progress = SweepProgress.of(plan.count(), done.values(), parallel, quiet, this::say);
+            progress.begin();
+            ran = LocalBackend.run(setup(), todo, out, parallel, progress);
+            progress.end();
         } else {
             say(String.format(Locale.ROOT, "Sweep: %d trials, %d already done in %s, %d to run on Spark (%s)", plan.count(), done.size(), out,
                     todo.size(), sparkMaster));
-            ran = SparkBackend.run(setup(), todo, out, sparkMaster, sparkThreads, sparkConf, this::say);
+            SweepProgress progress = SweepProgress.of(plan.count(), done.values(), SparkBackend.expectedSlots(sparkMaster, sparkThreads, parallel),
+                    quiet, this::say);
+            progress.begin();
+            ran = SparkBackend.run(setup(), todo, out, sparkMaster, sparkThreads, sparkConf, progress);
+            progress.end();
         }
         // an interrupt stopped the sweep after the trials in flight; file writes fail while the flag is set (interruptible
         // channels), so it is cleared for writing what was measured and set again for the caller

@@ -32,6 +32,26 @@ public record SweepPlan(List<Trial> trials, int seeds) {
         return m;
     }
 
+    /**
+     * Per space name (in plan order), every field and its distinct values in plan order (as rows show them: 0.002, 16,
+     * q_proj,v_proj, true); a field with more than one value is swept, the others are fixed.
+     */
+    public Map<String, Map<String, List<String>>> values() {
+        Map<String, Map<String, Set<String>>> m = new LinkedHashMap<>();
+        for (Trial t : trials) {
+            Map<String, Set<String>> fields = m.computeIfAbsent(t.name(), k -> new LinkedHashMap<>());
+            t.config().forEach((k, v) -> fields.computeIfAbsent(k, x -> new LinkedHashSet<>()).add(Trial.show(v)));
+            t.training().forEach((k, v) -> fields.computeIfAbsent(k, x -> new LinkedHashSet<>()).add(Trial.show(v)));
+        }
+        Map<String, Map<String, List<String>>> out = new LinkedHashMap<>();
+        m.forEach((name, fields) -> {
+            Map<String, List<String>> f = new LinkedHashMap<>();
+            fields.forEach((k, v) -> f.put(k, List.copyOf(v)));
+            out.put(name, f);
+        });
+        return out;
+    }
+
     /** The trial with this id. */
     public Trial trial(String id) {
         return trials.stream().filter(t -> t.id().equals(id)).findFirst()

@@ -2,15 +2,20 @@ package oneml.sweep;
 
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import oneml.compare.Comparison;
 import oneml.io.AtomicFiles;
 import oneml.viz.ComparisonCharts;
 import oneml.viz.ComparisonReport;
+import org.knowm.xchart.internal.chartpart.Chart;
 
 /**
- * Writes a sweep's results folder: results.json, results.csv and report.html (readable offline: each method's best
- * configuration, the aggregates over seeds, every trial, the failures, and the best configurations' loss curves).
+ * Writes a sweep's results folder: results.json, results.csv, report.html (readable offline, the charts inline: each
+ * method's best configuration, the charts of {@link SweepResult#charts()} and the best configurations' loss curves, the
+ * aggregates over seeds, every trial, the failures) and each chart as a PNG, every file atomically.
  */
 final class SweepReport {
     static final String HTML = "report.html";
@@ -19,14 +24,35 @@ final class SweepReport {
 
     private SweepReport() {}
 
+    /** The best configurations' loss curves. */
+    static final String LOSS_CURVES = "loss_curves_best.png";
+
     static Path write(SweepResult r, Path dir) {
         r.save(dir);
+        Map<String, byte[]> pngs = new LinkedHashMap<>();
+        Map<String, String> titles = new LinkedHashMap<>();
+        for (Map.Entry<String, Chart<?, ?>> e : charts(r).entrySet()) {
+            byte[] png = ComparisonReport.png(e.getValue());
+            pngs.put(e.getKey(), png);
+            titles.put(e.getKey(), e.getValue().getTitle());
+            AtomicFiles.write(dir.resolve(e.getKey()), out -> out.write(png));
+        }
         Path report = dir.resolve(HTML);
-        AtomicFiles.writeString(report, html(r));
+        AtomicFiles.writeString(report, html(r, pngs, titles));
         return report;
     }
 
-    static String html(SweepResult r) {
+    /** The report's charts by file name: {@link SweepResult#charts()}, then the best configurations' loss curves. */
+    static Map<String, Chart<?, ?>> charts(SweepResult r) {
+        Map<String, Chart<?, ?>> charts = new LinkedHashMap<>(r.charts());
+        Comparison best = r.toComparison(RANK_BY);
+        if (!best.results().isEmpty()) {
+            charts.put(LOSS_CURVES, ComparisonCharts.lossCurves(best));
+        }
+        return charts;
+    }
+
+    static String html(SweepResult r, Map<String, byte[]> pngs, Map<String, String> titles) {
         StringBuilder s = new StringBuilder();
         s.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>oneml sweep: ")
                 .append(ComparisonReport.escape(r.data())).append("</title>\n<style>")
@@ -43,11 +69,18 @@ final class SweepReport {
                         r.model(), r.trials().size(), r.failedCount()))).append("</p>\n");
         s.append("<h2>Best configuration per method (by mean ").append(RANK_BY).append(")</h2>\n<div class=\"wide\">")
                 .append(ComparisonReport.table(ComparisonReport.formatted(r.best(RANK_BY)))).append("</div>\n");
-        Comparison best = r.toComparison(RANK_BY);
-        if (!best.results().isEmpty()) {
-            byte[] png = ComparisonReport.png(ComparisonCharts.lossCurves(best));
-            s.append("<img alt=\"loss curves of the best configurations\" src=\"data:image/png;base64,")
-                    .append(Base64.getEncoder().encodeToString(png)).append("\">\n");
+        if (!pngs.isEmpty()) {
+            List<String> swept = r.sweptFields();
+            s.append("<h2>Charts</h2>\n<p class=\"note\">").append(ComparisonReport.escape((swept.isEmpty() ? "No field varies within a space."
+                    : "Swept fields: " + String.join(", ", swept) + ".")
+                    + " Points and cells are means over the seeds that produced numbers, error bars one standard deviation (n in the"
+                    + " legend); the Pareto views show every trial, the line joining those no other trial beats on both axes; each PNG"
+                    + " is also in this folder.")).append("</p>\n");
+            for (Map.Entry<String, byte[]> e : pngs.entrySet()) {
+                s.append("<img alt=\"").append(ComparisonReport.escape(titles.getOrDefault(e.getKey(), e.getKey())))
+                        .append("\" title=\"").append(ComparisonReport.escape(e.getKey())).append("\" src=\"data:image/png;base64,")
+                        .append(Base64.getEncoder().encodeToString(e.getValue())).append("\">\n");
+            }
         }
         s.append("<h2>Every configuration, over seeds</h2>\n<div class=\"wide\">")
                 .append(ComparisonReport.table(ComparisonReport.formatted(r.aggregates()))).append("</div>\n");

@@ -21,6 +21,9 @@ import oneml.io.AtomicFiles;
 import oneml.io.BadFileException;
 import oneml.io.JsonFields;
 import oneml.io.JsonFiles;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.internal.chartpart.Chart;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.LongColumn;
@@ -255,6 +258,59 @@ public record SweepResult(String model, String data, List<TrialResult> trials) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("sweep", trials.size() + " trials, best by " + metric);
         return new Comparison(model, data, steps, 0, Double.NaN, rows, env);
+    }
+
+    // ---- charts (oneml.viz.SweepCharts) ---------------------------------------------------------------------
+
+    /** The fields that take more than one value within some space (the seed aside), in table order. */
+    public List<String> sweptFields() {
+        return ResultCharts.swept(this);
+    }
+
+    /**
+     * {@code metric} against {@code field}: one line per space (split by the other fields that vary in it), each point
+     * the mean over seeds with one standard deviation as error bars, n in the legend; a log x axis when every value is
+     * above zero and the largest is at least 4 times the smallest (r in 4..32, learning rates).
+     * {@code metric}: one of {@link #METRICS} or trainable_params; {@code field}: a number field of the trials.
+     */
+    public XYChart chart(String metric, String field) {
+        return ResultCharts.chart(this, metric, field);
+    }
+
+    /** {@link #chart(String, String)} with the x axis logarithmic or not as asked. */
+    public XYChart chart(String metric, String field, boolean logX) {
+        return ResultCharts.chart(this, metric, field, logX);
+    }
+
+    /**
+     * {@code metric}'s mean over seeds for each pair of {@code fieldX} and {@code fieldY} values (numbers or not), the
+     * means written in the cells, for the one space that sweeps both (several: name it with
+     * {@link #heatmap(String, String, String, String)}).
+     */
+    public HeatMapChart heatmap(String metric, String fieldX, String fieldY) {
+        return ResultCharts.heatmap(this, metric, fieldX, fieldY);
+    }
+
+    /** The heatmap of the space named {@code name}; other fields it varies are pooled, and the title says so. */
+    public HeatMapChart heatmap(String name, String metric, String fieldX, String fieldY) {
+        return ResultCharts.heatmap(this, name, metric, fieldX, fieldY);
+    }
+
+    /**
+     * Every trial as a point, {@code quality} (best_val_loss, final_train_loss or accuracy) against {@code cost}
+     * (trainable_params, peak_mb or train_s), one colour per space, the trials no other beats on both marked and joined.
+     */
+    public XYChart pareto(String cost, String quality) {
+        return ResultCharts.pareto(this, cost, quality);
+    }
+
+    /**
+     * The charts that make sense for this sweep, by file name, as the report shows them: best_val_loss and accuracy
+     * against each swept number field, a heatmap over the first two fields of each space that sweeps two, and the
+     * Pareto views of trainable parameters, peak memory and training time against best_val_loss.
+     */
+    public Map<String, Chart<?, ?>> charts() {
+        return ResultCharts.all(this, "best_val_loss");
     }
 
     // ---- files ------------------------------------------------------------------------------------------
