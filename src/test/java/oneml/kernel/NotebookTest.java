@@ -42,7 +42,7 @@ class NotebookTest {
     void theTeachingNotebooksAreThere() throws IOException {
         List<String> names = notebooks().toList();
         for (String expected : List.of("01-lora-quickstart.ipynb", "02-compare-peft-methods.ipynb", "03-qlora-and-memory.ipynb",
-                "04-prefix-prompt-adapters.ipynb", "05-dora-and-beyond.ipynb")) {
+                "04-prefix-prompt-adapters.ipynb", "05-dora-and-beyond.ipynb", "06-best-practices-measured.ipynb")) {
             assertTrue(names.contains(expected), expected + " is missing from notebooks/: " + names);
         }
     }
