@@ -170,6 +170,7 @@ public final class LocalSparkCluster implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(SparkBackend.JAVA_FLAGS);
+        cmd.addAll(SparkBackend.LIGHT_JVM);
         cmd.addAll(List.of("-Xmx256m", SparkBackend.LOG4J, "-cp", String.join(File.pathSeparator, classPath), main));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -50,6 +50,12 @@ final class SparkBackend {
             "--add-opens=java.base/sun.security.action=ALL-UNNAMED", "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
             "-Djdk.reflect.useDirectMethodHandle=false", "-Dio.netty.tryReflectionSetAccessible=true");
 
+    /**
+     * For Spark's own JVMs (driver, executors, master, workers), which mostly wait: the serial collector and the quick
+     * JIT tier only, so that on a small machine they leave the cores to the trials (measured by {@code sweep-bench}).
+     */
+    static final List<String> LIGHT_JVM = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1");
+
     private static final Pattern LOCAL = Pattern.compile("local(\\[(\\*|[1-9]\\d*)(,\\s*[1-9]\\d*)?])?");
     private static final Pattern STANDALONE = Pattern.compile("spark://[^\\s:/,]+:\\d+(,[^\\s:/,]+:\\d+)*");
 
@@ -109,7 +115,7 @@ final class SparkBackend {
         drive.addProperty("home", home);
         drive.addProperty("trial_class_path", String.join(File.pathSeparator, classPath));
         drive.addProperty("executor_class_path", String.join(File.pathSeparator, withoutSimpleLogger));
-        drive.addProperty("executor_java_options", LOG4J);
+        drive.addProperty("executor_java_options", String.join(" ", LIGHT_JVM) + " " + LOG4J);
         JsonObject confJson = new JsonObject();
         conf.forEach(confJson::addProperty);
         drive.add("conf", confJson);
@@ -131,6 +137,7 @@ final class SparkBackend {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JAVA_FLAGS);
+        cmd.addAll(LIGHT_JVM);
         cmd.addAll(List.of("-Xmx1g", LOG4J, "-D" + ProjectHome.PROPERTY + "=" + home, "-cp", String.join(File.pathSeparator, driverClassPath),
                 DRIVER, driveFile.toString()));
         Path log = sparkDir.resolve("driver.log");
